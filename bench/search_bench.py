@@ -1,0 +1,135 @@
+"""Search and similar-projects benchmark, run by hand (not in CI) on a database filled by `flask demo-data`.
+
+    PIPELINE_ENV=development DATABASE_URL=sqlite:////tmp/pipeline-100k.db .venv/bin/flask --app wsgi db upgrade
+    PIPELINE_ENV=development DATABASE_URL=... .venv/bin/flask --app wsgi load-reference-data
+    PIPELINE_ENV=development DATABASE_URL=... .venv/bin/flask --app wsgi demo-data --scale 1 --seed 42
+    PIPELINE_ENV=development DATABASE_URL=... .venv/bin/python -m bench.search_bench --rounds 20
+
+It times, server-side and in-process (no HTTP), a mix of searches as the search page runs them
+(results, total, highlights and facet counts) and the similar-projects panel for random projects,
+then whole pages through the test client (templates included). It reports p50 and p95 in
+milliseconds, and the SQL statements each page ran.
+"""
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from click import echo
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from pipeline import create_app
+from pipeline.extensions import db
+from pipeline.models import Project
+from pipeline.services import project_lists, projects, similar
+
+SEARCHES = {
+    "common word": "q=waste",
+    "common words": "q=residents+phone",
+    "phrase": "q=%22bulky+waste%22",
+    "stemmed": "q=bins",
+    "minus": "q=parking+-visitor",
+    "or": "q=permits+or+repairs",
+    "rare": "q=allotment",
+    "no match": "q=zebra+crossing",
+    "with filters": "q=waste&phase=alpha&phase=beta&nation=England",
+    "council filter": "q=repairs&council=leeds-city-council",
+    "second page": "q=housing&page=2",
+    "no search": "",
+    "filters only": "phase=discovery&nation=Wales&function=42",
+}
+
+
+def timed(action: Callable[[], object], rounds: int) -> list[float]:
+    action()  # warm up
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def percentile(times: list[float], share: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def report(label: str, times: list[float], extra: str = "") -> None:
+    echo(f"{label:<34} p50 {statistics.median(times):7.1f} ms   p95 {percentile(times, 0.95):7.1f} ms  {extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20, help="Timed runs of each search")
+    parser.add_argument("--projects", type=int, default=200, help="Random projects for the similar panel")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    app = create_app()
+    client = app.test_client()
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Project))
+        echo(f"{db.engine.dialect.name}: {total:,} projects\n")
+
+        echo("Search service (results, total, highlights, facet counts)")
+        everything = []
+        for label, query in SEARCHES.items():
+
+            def run(query=query):
+                filters = project_lists.ProjectFilters.from_args(MultiDict(parse_qsl(query)))
+                page = project_lists.list_projects(filters)
+                project_lists.facet_counts(filters)
+                db.session.rollback()
+                return page
+
+            times = timed(run, args.rounds)
+            everything += times if label not in ("no search", "filters only") else []
+            report(label, times, f"{run().total:,} found")
+        report("ALL SEARCHES (with a query)", everything)
+
+        echo("\nSimilar projects panel")
+        rng = random.Random(args.seed)
+        ids = rng.sample(list(db.session.scalars(select(Project.id))), args.projects)
+        loaded = [projects.get_project(db.session.get(Project, i).slug) for i in ids]
+        times = []
+        for project in loaded:
+            similar.similar_to(project)  # warm this project's pages
+            start = time.perf_counter()
+            similar.similar_to(project)
+            times.append((time.perf_counter() - start) * 1000)
+        report("similar_to(project)", times)
+        times = []
+        for project in loaded[:50]:
+            start = time.perf_counter()
+            projects.possible_duplicates(project.title, project.problem, [s.id for s in project.services])
+            times.append((time.perf_counter() - start) * 1000)
+        report("possible_duplicates (posting)", times)
+        slugs = [p.slug for p in loaded[:50]]
+        db.session.rollback()
+
+    echo("\nWhole pages through the test client (templates included)")
+    for label, query in SEARCHES.items():
+        statements = []
+
+        def get(query=query, statements=statements):
+            response = client.get("/projects?" + query)
+            assert response.status_code == 200, response.status_code
+            statements.append(response.headers.get("X-SQL-Count"))
+
+        report(f"/projects {label}", timed(get, max(5, args.rounds // 2)), f"{statements[-1]} statements")
+    times = []
+    for slug in slugs:
+        client.get(f"/projects/{slug}")
+        start = time.perf_counter()
+        response = client.get(f"/projects/{slug}")
+        times.append((time.perf_counter() - start) * 1000)
+    report("/projects/<slug> (with similar)", times, f"{response.headers.get('X-SQL-Count')} statements")
+
+
+if __name__ == "__main__":
+    main()

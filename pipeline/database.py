@@ -1,0 +1,97 @@
+"""Engine behaviour we rely on: SQLite pragmas, write transactions, statement counts."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from pipeline.extensions import db
+
+WRITE_OPTION = "pipeline_write"
+
+
+def configure_engine(app: Flask) -> None:
+    """Attach pragmas, transaction handling and the statement counter to the app's engine."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    event.listen(engine, "before_cursor_execute", _count_statement)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling is switched off so that SQLAlchemy
+    # emits BEGIN itself, and writes can take the write lock up front with
+    # BEGIN IMMEDIATE: two deferred transactions that both read and then write
+    # would otherwise fail with "database is locked" instead of waiting.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _count_statement(conn, cursor, statement, parameters, context, executemany):
+    if has_request_context():
+        g.sql_count = g.get("sql_count", 0) + 1
+
+
+def begin_write() -> None:
+    """Start the session's transaction as a write, so concurrent writers queue instead of failing.
+
+    Call it at the start of a service function that writes, before it reads
+    what it will change. On PostgreSQL it is a plain transaction; rows that
+    must not change underneath a write are locked with SELECT ... FOR UPDATE.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return
+        # A read transaction is open (the signed-in user was loaded, say):
+        # end it, so the write starts from a fresh snapshot with the lock held.
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
+@contextmanager
+def statement_counter() -> Iterator[list[int]]:
+    """Count statements run inside the block (outside a request), for tests and benchmarks."""
+    counts = [0]
+
+    def count(*_args):
+        counts[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield counts
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+# The full-text index that migration 0007_search builds for one kind of database only, beside the
+# search_documents table: the models do not describe it, so schema comparisons leave it out.
+SEARCH_INDEX_TABLE = "search_index"
+SEARCH_VECTOR_COLUMN = "search_vector"
+SEARCH_VECTOR_INDEX = "ix_search_documents_search_vector"
+
+
+def include_in_schema_comparison(name: str | None, type_: str, parent_names: dict) -> bool:
+    """False for the database objects of the full-text index, which only migrations know about."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_INDEX_TABLE)
+    if type_ == "column":
+        return not (name == SEARCH_VECTOR_COLUMN and parent_names.get("table_name") == "search_documents")
+    if type_ == "index":
+        return name != SEARCH_VECTOR_INDEX
+    return True

@@ -1,0 +1,81 @@
+"""Search: the documents the full-text index is built from, and officers' saved searches."""
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pipeline.extensions import db
+from pipeline.models.project import Project
+from pipeline.models.user import User
+from pipeline.timeutil import utcnow
+
+# What a document can be, and where its kind's ids start: a document's id is its kind's start plus
+# the id of what it was made from, so a project's document has the project's own id and search goes
+# from the index to the project without a lookup. Each kind belongs to a project.
+DOCUMENT_KINDS = {"project": 0, "update": 1 << 40}
+
+
+def document_id(kind: str, ref_id: int) -> int:
+    return DOCUMENT_KINDS[kind] + ref_id
+
+
+class SearchDocument(db.Model):
+    """One thing search can find (a project, or a project's update), as the text of its fields.
+
+    The database indexes these rows itself, in a way the ORM does not see (migration 0007_search):
+    on SQLite an external-content FTS5 table `search_index` kept in step by triggers, and on
+    PostgreSQL a generated `search_vector` tsvector column with a GIN index.
+    """
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    # document_id(kind, ref_id); SQLite's INTEGER PRIMARY KEY is 64 bits already and is the FTS5 rowid.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    # The id of the project, update ... the document was made from.
+    ref_id: Mapped[int]
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    # For a project's document, the values its facets count, as "|c:England/Yorkshire and The Humber|f:42|":
+    # the nation and region of each council taking part and the LGSL function (and parent) of each
+    # service. Kept before the long fields, so SQLite reads it without touching them.
+    facets: Mapped[str] = mapped_column(Text, default="")
+    # The fields, strongest first: a match in the title counts most, one in the body least.
+    title: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    places: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The projects list's filters (dormant, phase) read from the index alone, without the projects' long rows.
+Index("ix_projects_id_phase_active_at", Project.id, Project.phase, Project.active_at)
+
+
+def new_saved_search_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class SavedSearch(db.Model):
+    """A query and filters an officer saved, to run again, read as a feed, or follow."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable and unguessable, for links in email and feeds.
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_saved_search_token)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The projects list's URL arguments (q and filters; no page), as ProjectFilters.to_args gives them.
+    args: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The arguments in a canonical order, so the same search is not saved twice.
+    key: Mapped[str] = mapped_column(String(1000))
+    # What the search is, in words, as it was when saved: "“bulky waste” in Wales, in alpha".
+    description: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""The service layer: every query and every write, with its permission check."""

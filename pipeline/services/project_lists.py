@@ -1,0 +1,435 @@
+"""Lists of projects: the filters people share as URLs, council and service pages, the home page."""
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from functools import cached_property
+from math import ceil
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from pipeline.extensions import db
+from pipeline.models import (
+    ACTIVE_PHASES,
+    CLOSED_PHASES,
+    NATIONS,
+    PHASES,
+    Council,
+    Function,
+    PeopleNeed,
+    Project,
+    ProjectCouncil,
+    ProjectService,
+    ProjectTag,
+    SearchDocument,
+    Service,
+    Tag,
+)
+from pipeline.models.project import PHASE_LABELS
+from pipeline.services import search
+from pipeline.services.projects import dormant_before, listed
+
+PER_PAGE = 20
+# Most of what can be typed into a URL, before the search's own (shorter) limit cuts it with a message.
+MAX_Q_LENGTH = 1000
+SORTS = {"relevance": "Best match", "updated": "Recently updated", "newest": "Newest", "title": "Title A to Z"}
+DORMANCY = {"hide": "Hide dormant projects", "include": "Include dormant projects", "only": "Only dormant projects"}
+SEEKING = {"money": "Seeking money", "people": "Seeking people"}
+FACETS = ("phase", "nation", "region", "function")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(value: str | None, limit: int) -> str:
+    """A URL value as text the database accepts: no control characters (PostgreSQL refuses NUL)."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value or "").split())[:limit]
+
+
+@dataclass
+class ProjectFilters:
+    """What a projects list is searched for, filtered and sorted by; every value comes from and goes back to the URL."""
+
+    q: str = ""
+    phase: list[str] = field(default_factory=list)
+    council: str = ""
+    nation: str = ""
+    region: str = ""
+    service: int | None = None
+    function: int | None = None
+    tag: str = ""
+    seeking: list[str] = field(default_factory=list)
+    dormant: str = "hide"
+    sort: str = "updated"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "ProjectFilters":
+        """Read filters from a query string, ignoring values that make no sense rather than failing."""
+
+        def number(name: str) -> int | None:
+            value = args.get(name, "").strip()
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        q = _text(args.get("q"), MAX_Q_LENGTH)
+        sort = args.get("sort") if args.get("sort") in SORTS else ""
+        if not sort or (sort == "relevance" and search.parse_query(q).empty):
+            sort = default_sort(q)
+        return cls(
+            q=q,
+            phase=[p for p in args.getlist("phase") if p in PHASES],
+            council=_text(args.get("council"), 200),
+            nation=args.get("nation", "") if args.get("nation") in NATIONS else "",
+            region=_text(args.get("region"), 60),
+            service=number("service"),
+            function=number("function"),
+            tag=_text(args.get("tag"), 60),
+            seeking=[s for s in args.getlist("seeking") if s in SEEKING],
+            dormant=args.get("dormant") if args.get("dormant") in DORMANCY else "hide",
+            sort=sort,
+            page=max(1, min(number("page") or 1, 100_000)),
+        )
+
+    def to_args(self, **changes) -> dict:
+        """The filters as URL arguments (defaults left out), with some changed."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        defaults = ProjectFilters(sort=default_sort(values["q"]))
+        return {k: v for k, v in values.items() if v not in (None, "", []) and v != getattr(defaults, k)}
+
+    @cached_property
+    def text_query(self) -> search.TextQuery:
+        return search.parse_query(self.q)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list: a search or a filter."""
+        return bool(self.to_args(page=1, sort=default_sort(self.q)))
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a filter (not the search) narrows the list."""
+        return bool(self.to_args(page=1, sort=default_sort(""), q=""))
+
+    @property
+    def ranked(self) -> bool:
+        return self.sort == "relevance" and not self.text_query.empty
+
+
+def default_sort(q: str) -> str:
+    """Best match when there is something to search for, otherwise the most recently updated first."""
+    return "updated" if search.parse_query(q).empty else "relevance"
+
+
+@dataclass
+class Page:
+    items: list[Project]
+    total: int
+    page: int
+    per_page: int
+    # For a search: each project's best-matching text, highlighted.
+    hits: dict[int, search.Hit] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+def _conditions(filters: ProjectFilters, skip: frozenset[str] | set[str] = frozenset()) -> list:
+    """The WHERE conditions for the filters, leaving out those named in `skip` (for facet counts)."""
+    conditions = [listed()]
+    if "text" not in skip and not filters.text_query.empty:
+        conditions.append(Project.id.in_(search.engine().project_ids(filters.text_query)))
+    if filters.phase and "phase" not in skip:
+        conditions.append(Project.phase.in_(filters.phase))
+    taking_part = ProjectCouncil.state != "requested"
+    if filters.council:
+        conditions.append(
+            exists().where(
+                ProjectCouncil.project_id == Project.id,
+                taking_part,
+                ProjectCouncil.council_id
+                == select(Council.id).where(Council.slug == filters.council).scalar_subquery(),
+            )
+        )
+    place = [Council.nation == filters.nation] if filters.nation and "nation" not in skip else []
+    place += [Council.region == filters.region] if filters.region and "region" not in skip else []
+    if place:
+        conditions.append(
+            exists()
+            .where(ProjectCouncil.project_id == Project.id, taking_part, ProjectCouncil.council_id == Council.id)
+            .where(*place)
+        )
+    if filters.service:
+        conditions.append(
+            exists().where(ProjectService.project_id == Project.id, ProjectService.service_id == filters.service)
+        )
+    if filters.function and "function" not in skip:
+        in_function = select(Service.id).join(Function, Service.function_id == Function.id, isouter=True)
+        in_function = in_function.where(or_(Function.id == filters.function, Function.parent_id == filters.function))
+        conditions.append(
+            exists().where(ProjectService.project_id == Project.id, ProjectService.service_id.in_(in_function))
+        )
+    if filters.tag:
+        conditions.append(
+            exists().where(
+                ProjectTag.project_id == Project.id,
+                ProjectTag.tag_id == select(Tag.id).where(Tag.slug == filters.tag).scalar_subquery(),
+            )
+        )
+    if "money" in filters.seeking:
+        conditions += [Project.money_target > 0, Project.phase.in_(ACTIVE_PHASES)]
+    if "people" in filters.seeking:
+        conditions += [exists().where(PeopleNeed.project_id == Project.id), Project.phase.in_(ACTIVE_PHASES)]
+    fresh = or_(Project.phase.in_(CLOSED_PHASES), Project.active_at >= dormant_before())
+    if filters.dormant == "hide":
+        conditions.append(fresh)
+    elif filters.dormant == "only":
+        conditions.append(~fresh)
+    return conditions
+
+
+def _filtered(filters: ProjectFilters, skip: frozenset[str] | set[str] = frozenset()):
+    return select(Project).where(*_conditions(filters, skip))
+
+
+ORDER = {
+    "updated": (Project.updated_at.desc(), Project.id.desc()),
+    "newest": (Project.created_at.desc(), Project.id.desc()),
+    "title": (Project.title, Project.id),
+}
+
+
+def card_options():
+    """What a project card shows, loaded in a fixed number of statements for the whole list."""
+    return (selectinload(Project.councils).selectinload(ProjectCouncil.council),)
+
+
+def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE) -> Page:
+    """One page of projects matching the search and filters, with the total and, for a search, highlights.
+
+    Always the same statements for a page, however many rows: the total, the page, its cards'
+    councils, and for a search the highlights.
+    """
+    total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
+    if filters.ranked:
+        # The search's scores join in place of its filter, so each project's score is computed once.
+        hits = search.engine().project_scores(filters.text_query)
+        query = (
+            select(Project)
+            .join(hits, hits.c.project_id == Project.id)
+            .where(*_conditions(filters, skip={"text"}))
+            .order_by(hits.c.score.desc(), *ORDER["updated"])
+        )
+    else:
+        query = _filtered(filters).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
+    items = list(
+        db.session.scalars(query.options(*card_options()).limit(per_page).offset((filters.page - 1) * per_page))
+    )
+    highlights = search.best_hits(filters.text_query, [project.id for project in items])
+    return Page(items, total, filters.page, per_page, highlights)
+
+
+@dataclass
+class Facets:
+    """How many projects each value of a filter would give, with the search and the other filters applied."""
+
+    phase: dict[str, int]
+    nation: dict[str, int]
+    region: dict[str, int]
+    function: dict[int, int]
+
+
+def facet_counts(filters: ProjectFilters) -> Facets:
+    """Counts per phase, nation, region and function, from one statement whatever the data.
+
+    Each facet leaves out its own filter, so that ticking "alpha" still shows how many are in beta.
+    The database groups the matching projects by phase and facet key (their councils' places and
+    their services' functions, kept on their search documents), and the facet filters are applied
+    here to those few groups rather than to every project in SQL.
+    """
+    rows = db.session.execute(
+        select(Project.phase, SearchDocument.facets, func.count())
+        .outerjoin(SearchDocument, SearchDocument.id == Project.id)  # a project's document has its id
+        .where(*_conditions(filters, skip=set(FACETS)))
+        .group_by(Project.phase, SearchDocument.facets)
+    )
+    facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+
+    def add(counts: dict, values, count: int) -> None:
+        for value in set(values):
+            counts[value] = counts.get(value, 0) + count
+
+    for phase, key, count in rows:
+        places, functions = search.parse_facet_key(key)
+        in_phase = not filters.phase or phase in filters.phase
+        in_function = not filters.function or filters.function in functions
+        in_nation = [(n, r) for n, r in places if not filters.nation or n == filters.nation]
+        in_region = [(n, r) for n, r in places if not filters.region or r == filters.region]
+        in_place = not (filters.nation or filters.region) or any(p in in_nation for p in in_region)
+        if in_function and in_place:
+            facets.phase[phase] = facets.phase.get(phase, 0) + count
+        if in_phase and in_function:
+            add(facets.nation, [n for n, _ in in_region], count)
+            add(facets.region, [r for _, r in in_nation], count)
+        if in_phase and in_place:
+            add(facets.function, functions, count)
+    return facets
+
+
+def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -> list[Project]:
+    """Projects posted since a time that match a search and filters, oldest first."""
+    return list(
+        db.session.scalars(
+            _filtered(filters)
+            .options(*card_options())
+            .where(Project.created_at >= since)
+            .order_by(Project.created_at, Project.id)
+            .limit(limit)
+        )
+    )
+
+
+def newest(filters: ProjectFilters, limit: int = 20) -> list[Project]:
+    """The most recently posted projects matching a search and filters, for a feed."""
+    return list(
+        db.session.scalars(
+            _filtered(filters)
+            .options(*card_options(), selectinload(Project.lead_council))
+            .order_by(*ORDER["newest"])
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class FilterChoices:
+    councils: list[tuple[str, str]]
+    regions: list[tuple[str, str]]
+    services: list[tuple[int, str]]
+    functions: list[tuple[int, str]]
+    tags: list[tuple[str, str]]
+
+
+def filter_choices() -> FilterChoices:
+    """The values worth offering in the filters: only those some listed project uses, plus regions and functions."""
+    listed_projects = select(Project.id).where(listed())
+    councils = db.session.execute(
+        select(Council.slug, Council.name)
+        .where(exists().where(ProjectCouncil.council_id == Council.id, ProjectCouncil.project_id.in_(listed_projects)))
+        .order_by(Council.name)
+    ).all()
+    regions = db.session.execute(select(Council.region, Council.nation).distinct().order_by(Council.region)).all()
+    services = db.session.execute(
+        select(Service.id, Service.label)
+        .where(exists().where(ProjectService.service_id == Service.id, ProjectService.project_id.in_(listed_projects)))
+        .order_by(Service.label)
+    ).all()
+    functions = db.session.execute(
+        select(Function.id, Function.label).where(Function.parent_id.is_(None)).order_by(Function.label)
+    ).all()
+    tags = db.session.execute(
+        select(Tag.slug, Tag.name)
+        .where(exists().where(ProjectTag.tag_id == Tag.id, ProjectTag.project_id.in_(listed_projects)))
+        .order_by(Tag.name)
+    ).all()
+    return FilterChoices(
+        councils=[tuple(r) for r in councils],
+        regions=[(r.region, r.region) for r in regions if r.region != r.nation]
+        + [(n, n) for n in NATIONS if n != "England"],
+        services=[tuple(r) for r in services],
+        functions=[tuple(r) for r in functions],
+        tags=[tuple(r) for r in tags],
+    )
+
+
+def phase_counts() -> dict[str, int]:
+    """How many projects are in each phase."""
+    rows = db.session.execute(select(Project.phase, func.count()).where(listed()).group_by(Project.phase)).all()
+    counts = dict.fromkeys(PHASES, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def recently_updated(limit: int = 6) -> list[Project]:
+    query = _filtered(ProjectFilters())
+    return list(db.session.scalars(query.options(*card_options()).order_by(*ORDER["updated"]).limit(limit)))
+
+
+def council_projects(council: Council) -> tuple[list[Project], list[Project]]:
+    """The projects a council leads, and those it is a partner or observer on."""
+    rows = db.session.execute(
+        select(Project, ProjectCouncil.role)
+        .join(ProjectCouncil, ProjectCouncil.project_id == Project.id)
+        .options(*card_options())
+        .where(ProjectCouncil.council_id == council.id, ProjectCouncil.state != "requested", listed())
+        .order_by(Project.updated_at.desc())
+    ).all()
+    leads = [project for project, role in rows if role == "lead"]
+    partners = [project for project, role in rows if role != "lead"]
+    return leads, partners
+
+
+def get_service(lgsl_id: int) -> Service | None:
+    return db.session.scalar(select(Service).options(selectinload(Service.function)).where(Service.id == lgsl_id))
+
+
+def service_projects(service: Service) -> list[Project]:
+    return list(
+        db.session.scalars(
+            select(Project)
+            .options(*card_options())
+            .where(
+                exists().where(ProjectService.project_id == Project.id, ProjectService.service_id == service.id),
+                listed(),
+            )
+            .order_by(Project.updated_at.desc())
+        )
+    )
+
+
+@dataclass
+class AppliedFilter:
+    """One filter in force, in words, with the URL arguments that would remove it."""
+
+    label: str
+    without: dict
+
+
+def applied_filters(filters: ProjectFilters, choices: FilterChoices) -> list[AppliedFilter]:
+    """The filters in force (not the search), each with a way to remove it: for "no results" and descriptions."""
+    names = {
+        "council": dict(choices.councils),
+        "service": dict(choices.services),
+        "function": dict(choices.functions),
+        "tag": dict(choices.tags),
+    }
+    applied = []
+    for phase in filters.phase:
+        remaining = [p for p in filters.phase if p != phase]
+        applied.append(AppliedFilter(f"Phase: {PHASE_LABELS[phase]}", filters.to_args(page=1, phase=remaining)))
+    for ask in filters.seeking:
+        remaining = [s for s in filters.seeking if s != ask]
+        applied.append(AppliedFilter(SEEKING[ask], filters.to_args(page=1, seeking=remaining)))
+    singles = [
+        ("council", "Council"),
+        ("nation", "Nation"),
+        ("region", "Region"),
+        ("function", "Function"),
+        ("service", "Service"),
+        ("tag", "Tag"),
+    ]
+    for name, label in singles:
+        value = getattr(filters, name)
+        if value:
+            text = names[name].get(value, str(value)) if name in names else value
+            applied.append(AppliedFilter(f"{label}: {text}", filters.to_args(page=1, **{name: None})))
+    if filters.dormant != "hide":
+        applied.append(AppliedFilter(DORMANCY[filters.dormant], filters.to_args(page=1, dormant="hide")))
+    return applied
+
+
+def describe(filters: ProjectFilters, choices: FilterChoices) -> str:
+    """A search and its filters in words: "‘bulky waste’; Phase: Alpha; Nation: Wales"."""
+    parts = [f"‘{filters.text_query.text}’"] if not filters.text_query.empty else []
+    parts += [applied.label for applied in applied_filters(filters, choices)]
+    return "; ".join(parts) or "All projects"

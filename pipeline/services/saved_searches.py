@@ -1,0 +1,92 @@
+"""Saved searches: an officer keeps a search and its filters, to run again, read as a feed or follow."""
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from pipeline.database import begin_write
+from pipeline.extensions import db
+from pipeline.models import Project, SavedSearch, User
+from pipeline.services import project_lists
+from pipeline.services.errors import InvalidInput, NotFound
+from pipeline.services.permissions import require_signed_in
+
+MAX_SAVED_SEARCHES = 50
+
+
+def filters_of(saved: SavedSearch) -> project_lists.ProjectFilters:
+    """The search and filters a saved search stands for, read as the projects list reads its URL."""
+    return project_lists.ProjectFilters.from_args(MultiDict(list(_pairs(saved.args))))
+
+
+def _pairs(args: dict):
+    for name, value in args.items():
+        for item in value if isinstance(value, list) else [value]:
+            yield name, str(item)
+
+
+def _key(args: dict) -> str:
+    return urlencode(sorted(_pairs(args)))
+
+
+def save_search(user: User, filters: project_lists.ProjectFilters) -> tuple[SavedSearch, bool]:
+    """Save a search and its filters for the user; returns it, and False if they had already saved it."""
+    require_signed_in(user)
+    args = filters.to_args(page=1)
+    args.pop("page", None)
+    key = _key(args)
+    if len(key) > 1000:
+        raise InvalidInput("This search is too long to save. Use fewer words or filters.")
+    begin_write()
+    existing = db.session.scalar(select(SavedSearch).where(SavedSearch.user_id == user.id, SavedSearch.key == key))
+    if existing is not None:
+        db.session.rollback()
+        return existing, False
+    count = db.session.scalar(select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id))
+    if count >= MAX_SAVED_SEARCHES:
+        raise InvalidInput(f"You can save up to {MAX_SAVED_SEARCHES} searches. Delete one to save another.")
+    description = project_lists.describe(filters, project_lists.filter_choices())
+    saved = SavedSearch(user_id=user.id, args=args, key=key, description=description[:1000])
+    db.session.add(saved)
+    db.session.commit()
+    return saved, True
+
+
+def saved_searches(user: User) -> list[SavedSearch]:
+    """The user's saved searches, newest first."""
+    require_signed_in(user)
+    return list(
+        db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id.desc()))
+    )
+
+
+def get_saved_search(token: str) -> SavedSearch:
+    """A saved search by its token (for links in email and notifications)."""
+    saved = db.session.scalar(select(SavedSearch).where(SavedSearch.token == token[:32]))
+    if saved is None:
+        raise NotFound()
+    return saved
+
+
+def delete_saved_search(user: User, token: str) -> None:
+    """Delete one of the user's saved searches; another person's is not found, as if it did not exist."""
+    require_signed_in(user)
+    begin_write()
+    saved = db.session.scalar(
+        select(SavedSearch).where(SavedSearch.token == token[:32], SavedSearch.user_id == user.id)
+    )
+    if saved is None:
+        raise NotFound()
+    db.session.delete(saved)
+    db.session.commit()
+
+
+def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) -> list[Project]:
+    """Projects posted at or after `since` that match the saved search and its filters, oldest first.
+
+    For the notification machinery: call it with the time the follower was last told, and tell them
+    about what it returns.
+    """
+    return project_lists.matching_since(filters_of(saved_search), since, limit)

@@ -1,0 +1,707 @@
+"""Full-text search: one interface over SQLite FTS5 and PostgreSQL full-text search.
+
+Search finds documents: a project, or later an update, as `kind` + `ref_id` + text fields, each
+document belonging to a project. The database indexes the documents itself (migration
+0007_search): on SQLite an FTS5 table with the porter stemmer, on PostgreSQL a weighted tsvector
+with a GIN index. Both are given the same query, parsed here from what the person typed, so they
+find the same projects: stemming ("bins" finds "bin collection"), "quoted phrases", -word to leave
+a word out and `or` between alternatives. Nothing a person types reaches MATCH or
+websearch_to_tsquery unparsed, so no input is a syntax error or an injection.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import markdown as python_markdown
+import nh3
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.sql import Select
+
+from pipeline.extensions import db
+from pipeline.models import (
+    DOCUMENT_KINDS,
+    Council,
+    Function,
+    Project,
+    ProjectCouncil,
+    ProjectService,
+    ProjectTag,
+    SearchDocument,
+    Service,
+    Tag,
+    document_id,
+)
+from pipeline.timeutil import utcnow
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+
+# Marks put around matching words by the database, turned into <mark> once the rest is escaped.
+# Private-use characters, removed from every document, so no text can forge one.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+# PostgreSQL's english stop words (tsearch_data/english.stop): PostgreSQL drops them from queries,
+# so the SQLite query drops them too, or the two would find different things.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
+    herself it its itself they them their theirs themselves what which who whom this that these those am is are was
+    were be been being have has had having do does did doing a an the and but if or because as until while of at by
+    for with about against between into through during before after above below to from up down in out on off over
+    under again further then once here there when where why how all any both each few more most other some such no
+    nor not only own same so than too very s t can will just don should now""".split()
+)
+
+TOKEN = re.compile(r'"(?P<phrase>[^"]*)"?|(?P<minus>-)(?=\S)|(?P<run>[^\s"]+)')
+WORD = re.compile(r"[^\W_]+")
+# Punctuation that separates words even without a space; other punctuation joins them into a phrase ("e-mail").
+SEPARATORS = re.compile(r"[()\[\]{},;:!?*^~<>|=+\\]+")
+POSSESSIVE = re.compile(r"['’]s\b")
+TAG_LIKE = re.compile(r"<[^<>]{0,200}>")
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001<>]")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# ---- what people type -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase (words that must come together), perhaps to be left out."""
+
+    words: tuple[str, ...]
+    negated: bool = False
+
+    def fts5(self) -> str:
+        # Every word is letters and digits only, so quoting makes it a plain FTS5 string.
+        return '"' + " ".join(self.words) + '"'
+
+    def websearch(self) -> str:
+        text = self.words[0] if len(self.words) == 1 else '"' + " ".join(self.words) + '"'
+        return ("-" if self.negated else "") + text
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A search, parsed: alternatives (joined by `or`), each a set of terms that must all match."""
+
+    text: str = ""
+    clauses: tuple[tuple[Term, ...], ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+    def fts5(self) -> str:
+        """The query in FTS5's syntax, built only from quoted words and FTS5's own operators."""
+        parts = []
+        for clause in self.clauses:
+            wanted = " AND ".join(term.fts5() for term in clause if not term.negated)
+            unwanted = "".join(f" NOT {term.fts5()}" for term in clause if term.negated)
+            parts.append(f"({wanted}{unwanted})")
+        return " OR ".join(parts)
+
+    def websearch(self) -> str:
+        """The same query in websearch_to_tsquery's syntax."""
+        return " or ".join(" ".join(term.websearch() for term in clause) for clause in self.clauses)
+
+    def wanted(self) -> "TextQuery":
+        """The query without the terms it leaves out: what ranking and highlighting look for."""
+        clauses = tuple(tuple(term for term in clause if not term.negated) for clause in self.clauses)
+        return TextQuery(self.text, clauses, self.notices)
+
+    def words(self) -> list[str]:
+        """Every word searched for (not those left out), in order."""
+        found = [word for clause in self.clauses for term in clause if not term.negated for word in term.words]
+        return list(dict.fromkeys(w for w in found if w not in STOP_WORDS))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(POSSESSIVE.sub("", text.lower())))
+
+
+def _trim(term: Term) -> Term | None:
+    """Drop stop words from a term's ends (PostgreSQL ignores them); None if nothing is left."""
+    words = list(term.words)
+    while words and words[0] in STOP_WORDS:
+        words.pop(0)
+    while words and words[-1] in STOP_WORDS:
+        words.pop()
+    return Term(tuple(words), term.negated) if words else None
+
+
+def parse_query(raw: str | None) -> TextQuery:
+    """Parse a search as typed into a query both databases run the same way; never fails.
+
+    Words are letters and digits; "quotes" make a phrase (a missing closing quote ends it at the end),
+    a word joined by punctuation ("e-mail") is a phrase too, -word leaves a word out, and `or` between
+    two terms finds either. Stop words, symbols and FTS syntax (NEAR, *, AND) are ordinary text.
+    """
+    text = " ".join((raw or "").split())
+    notices = []
+    if len(text) > MAX_QUERY_LENGTH:
+        cut = text[:MAX_QUERY_LENGTH]
+        text = cut.rsplit(" ", 1)[0] if " " in cut else cut
+        notices.append(f"Your search was too long, so only its first {MAX_QUERY_LENGTH} characters were used.")
+
+    items: list[Term | None] = []  # None stands for `or`
+    negated = False
+    for match in TOKEN.finditer(text):
+        if match["minus"]:
+            negated = True
+            continue
+        if match["phrase"] is not None:
+            words = _words(match["phrase"])
+        elif match["run"].lower() == "or":
+            items.append(None)
+            negated = False
+            continue
+        else:
+            pieces = [_words(piece) for piece in SEPARATORS.split(match["run"])]
+            items += [Term(words, negated) for words in pieces if words]
+            negated = False
+            continue
+        if words:
+            items.append(Term(words, negated))
+        negated = False
+
+    clauses: list[list[Term]] = [[]]
+    for index, item in enumerate(items):
+        if item is None:
+            # `or` joins two terms; anywhere else it is the word "or", a stop word.
+            if clauses[-1] and any(later is not None for later in items[index + 1 :]):
+                clauses.append([])
+            continue
+        term = _trim(item)
+        if term is not None and term not in clauses[-1]:
+            clauses[-1].append(term)
+
+    kept, count = [], 0
+    for clause in clauses:
+        if count + len(clause) > MAX_TERMS:
+            clause = clause[: MAX_TERMS - count]
+            if len(notices) < 2:
+                notices.append(f"Your search had more than {MAX_TERMS} words, so only the first {MAX_TERMS} were used.")
+        count += len(clause)
+        if any(not term.negated for term in clause):
+            kept.append(tuple(clause))
+        if count >= MAX_TERMS:
+            break
+
+    if text and not kept:
+        if any(term is not None and term.negated and _trim(term) for term in items):
+            notices.append("Add a word to search for: a minus sign only leaves out projects with the word after it.")
+        else:
+            notices.append(
+                "Your search had no words to look for (search ignores symbols and common words like "
+                "‘the’ and ‘or’), so all projects are shown."
+            )
+    return TextQuery(text=text, clauses=tuple(kept), notices=tuple(notices))
+
+
+def any_of(words: list[str]) -> TextQuery:
+    """A query that finds documents with any of the words (for similar projects)."""
+    terms = [Term(_words(w)) for w in words]
+    clauses = tuple((t,) for t in dict.fromkeys(terms) if t.words and _trim(t) == t)
+    return TextQuery(text=" or ".join(words), clauses=clauses[:MAX_TERMS])
+
+
+def highlighted(text: str | None) -> Markup:
+    """Text from the index as HTML: everything escaped except the database's highlight marks."""
+    escaped = str(escape(text or ""))
+    return Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+
+
+# ---- documents ------------------------------------------------------------------------------
+
+
+def clean_text(text: str | None) -> str:
+    """Text as the index stores it: no control characters, no highlight marks, no HTML-like tags.
+
+    PostgreSQL's parser skips anything that looks like a tag; removing tags here keeps SQLite's
+    index, and the snippets both show, the same.
+    """
+    return NOT_TEXT.sub(" ", TAG_LIKE.sub(" ", text or "")).strip()
+
+
+def xml_text(text: str | None) -> str:
+    """Text without the characters XML 1.0 cannot hold (control characters), for feeds."""
+    return NOT_XML.sub("", text or "")
+
+
+def markdown_text(text: str | None) -> str:
+    """The words of some Markdown, without its markup, for the index."""
+    if not text:
+        return ""
+    if not re.search(r"[*_`#\[\]<>|&\\]|^\s*[-+>]|^\s*\d+\.", text, re.MULTILINE):
+        return text  # no markup: skip the (slow) render, which matters when rebuilding at scale
+    rendered = nh3.clean(python_markdown.markdown(text, extensions=["tables", "sane_lists"]), tags=set())
+    return html.unescape(rendered)
+
+
+@dataclass
+class DocumentFields:
+    title: str
+    keywords: str = ""
+    places: str = ""
+    body: str = ""
+
+    def cleaned(self) -> dict[str, str]:
+        return {
+            "title": clean_text(self.title),
+            "keywords": clean_text(self.keywords),
+            "places": clean_text(self.places),
+            "body": clean_text(self.body),
+        }
+
+
+def project_fields(
+    title: str, summary: str, problem: str, description: str, tags: list[str], services: list[str], councils: list[str]
+) -> DocumentFields:
+    """What a project's document says: the strongest field first."""
+    return DocumentFields(
+        title=title,
+        keywords="\n".join([*sorted(tags), *sorted(services)]),
+        places="\n".join(dict.fromkeys(councils)),
+        body="\n\n".join(part for part in (summary, problem, markdown_text(description)) if part),
+    )
+
+
+def facet_key(places: list[tuple[str, str]], functions: list[int | None]) -> str:
+    """What a project's facets count: "|c:Wales/Wales|f:30|f:42|" (councils' nation/region, LGSL functions)."""
+    tokens = {f"c:{nation}/{region}" for nation, region in places}
+    tokens |= {f"f:{function}" for function in functions if function}
+    return "|" + "|".join(sorted(tokens)) + "|" if tokens else ""
+
+
+def parse_facet_key(key: str | None) -> tuple[list[tuple[str, str]], set[int]]:
+    """The (nation, region) pairs and function ids in a facet key."""
+    places, functions = [], set()
+    for token in (key or "").split("|"):
+        if token.startswith("c:"):
+            nation, _, region = token[2:].partition("/")
+            places.append((nation, region))
+        elif token.startswith("f:") and token[2:].isdigit():
+            functions.add(int(token[2:]))
+    return places, functions
+
+
+def index_document(
+    kind: str, ref_id: int, *, project_id: int, title: str, body: str = "", keywords: str = "", places: str = ""
+) -> None:
+    """Add or replace a document in the index, in the caller's transaction (the caller commits).
+
+    For example, when an update is posted or edited:
+    index_document("update", update.id, project_id=update.project_id, title=update.title, body=update.body)
+    """
+    if kind not in DOCUMENT_KINDS or kind == "project":
+        raise ValueError(f"Index projects with index_project; other kinds are {sorted(DOCUMENT_KINDS)}, not {kind!r}")
+    _store(kind, ref_id, project_id, DocumentFields(title, keywords, places, body))
+
+
+def remove_document(kind: str, ref_id: int) -> None:
+    """Take a document out of the index, in the caller's transaction (the caller commits)."""
+    db.session.execute(delete(SearchDocument).where(SearchDocument.id == document_id(kind, ref_id)))
+
+
+def _store(kind: str, ref_id: int, project_id: int, fields: DocumentFields, facets: str = "") -> None:
+    values = fields.cleaned() | {"facets": facets}
+    document = db.session.get(SearchDocument, document_id(kind, ref_id))
+    if document is None:
+        db.session.add(
+            SearchDocument(id=document_id(kind, ref_id), kind=kind, ref_id=ref_id, project_id=project_id, **values)
+        )
+    elif any(getattr(document, name) != value for name, value in values.items()) or document.project_id != project_id:
+        for name, value in values.items():
+            setattr(document, name, value)
+        document.project_id = project_id
+        document.indexed_at = utcnow()
+    db.session.flush()
+
+
+def index_project(project: Project) -> None:
+    """Bring a project's document up to date, in the caller's transaction, after its changes are flushed."""
+    taking_part = [pc for pc in sorted(project.councils, key=lambda pc: pc.id) if pc.state != "requested"]
+    lead = [project.lead_council.name] if project.lead_council is not None else []
+    fields = project_fields(
+        project.title,
+        project.summary,
+        project.problem,
+        project.description,
+        [tag.name for tag in project.tags],
+        [service.label for service in project.services],
+        lead + [pc.council.name for pc in taking_part],
+    )
+    functions = []
+    for service in project.services:
+        if service.function is not None:
+            functions += [service.function.id, service.function.parent_id]
+    facets = facet_key([(pc.council.nation, pc.council.region) for pc in taking_part], functions)
+    _store("project", project.id, project.id, fields, facets)
+
+
+def rebuild(batch_size: int = 2000) -> dict[str, int]:
+    """Make every project's document again from the projects, and the database's index from the documents.
+
+    Idempotent: a second run finds nothing to change. Runs in one transaction.
+    """
+    from pipeline.database import begin_write
+
+    begin_write()
+    report = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
+    orphans = delete(SearchDocument).where(
+        SearchDocument.kind == "project", SearchDocument.id.not_in(select(Project.id))
+    )
+    report["removed"] = db.session.execute(orphans).rowcount or 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(
+                Project.id,
+                Project.title,
+                Project.summary,
+                Project.problem,
+                Project.description,
+                Project.lead_council_id,
+            )
+            .where(Project.id > last_id)
+            .order_by(Project.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        ids = [row.id for row in rows]
+        _rebuild_batch(rows, ids, report)
+    _rebuild_updates(report)
+    if db.engine.dialect.name == "sqlite":
+        # Rebuild FTS5's own index from the documents too, in case it drifted (a trigger lost, say).
+        db.session.connection().exec_driver_sql("INSERT INTO search_index(search_index) VALUES ('rebuild')")
+        db.session.connection().exec_driver_sql("INSERT INTO search_index(search_index) VALUES ('optimize')")
+    db.session.commit()
+    return report
+
+
+def _rebuild_updates(report: dict[str, int]) -> None:
+    """Index every project update again (updates are searched with their project)."""
+    from pipeline.models import ProjectUpdate
+
+    start = DOCUMENT_KINDS["update"]
+    live = select(ProjectUpdate.id + start)
+    report["removed"] += (
+        db.session.execute(
+            delete(SearchDocument).where(SearchDocument.kind == "update", SearchDocument.id.not_in(live))
+        ).rowcount
+        or 0
+    )
+    for posted in db.session.scalars(select(ProjectUpdate).order_by(ProjectUpdate.id)):
+        existing = db.session.get(SearchDocument, document_id("update", posted.id))
+        index_document("update", posted.id, project_id=posted.project_id, title=posted.title, body=posted.body)
+        report["added" if existing is None else "unchanged"] += 1
+
+
+def _grouped(statement) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for project_id, text in db.session.execute(statement):
+        grouped.setdefault(project_id, []).append(text)
+    return grouped
+
+
+def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
+    tags = _grouped(
+        select(ProjectTag.project_id, Tag.name)
+        .join(Tag, Tag.id == ProjectTag.tag_id)
+        .where(ProjectTag.project_id.in_(ids))
+        .order_by(ProjectTag.project_id, Tag.name)
+    )
+    services = _grouped(
+        select(ProjectService.project_id, Service.label)
+        .join(Service, Service.id == ProjectService.service_id)
+        .where(ProjectService.project_id.in_(ids))
+        .order_by(ProjectService.project_id, Service.label)
+    )
+    councils = _grouped(
+        select(ProjectCouncil.project_id, Council.name)
+        .join(Council, Council.id == ProjectCouncil.council_id)
+        .where(ProjectCouncil.project_id.in_(ids), ProjectCouncil.state != "requested")
+        .order_by(ProjectCouncil.project_id, ProjectCouncil.id)
+    )
+    places: dict[int, list[tuple[str, str]]] = {}
+    for project_id, nation, region in db.session.execute(
+        select(ProjectCouncil.project_id, Council.nation, Council.region)
+        .join(Council, Council.id == ProjectCouncil.council_id)
+        .where(ProjectCouncil.project_id.in_(ids), ProjectCouncil.state != "requested")
+    ):
+        places.setdefault(project_id, []).append((nation, region))
+    functions: dict[int, list[int | None]] = {}
+    for project_id, function_id, parent_id in db.session.execute(
+        select(ProjectService.project_id, Function.id, Function.parent_id)
+        .join(Service, Service.id == ProjectService.service_id)
+        .join(Function, Function.id == Service.function_id)
+        .where(ProjectService.project_id.in_(ids))
+    ):
+        functions.setdefault(project_id, []).extend([function_id, parent_id])
+    lead_names = dict(
+        db.session.execute(
+            select(Council.id, Council.name).where(Council.id.in_({row.lead_council_id for row in rows}))
+        ).all()
+    )
+    existing = {
+        doc.ref_id: doc
+        for doc in db.session.execute(
+            select(
+                SearchDocument.id,
+                SearchDocument.ref_id,
+                SearchDocument.facets,
+                SearchDocument.title,
+                SearchDocument.keywords,
+                SearchDocument.places,
+                SearchDocument.body,
+            ).where(SearchDocument.id.in_([document_id("project", i) for i in ids]))
+        )
+    }
+    now = utcnow()
+    inserts, updates = [], []
+    for row in rows:
+        fields = project_fields(
+            row.title,
+            row.summary,
+            row.problem,
+            row.description,
+            tags.get(row.id, []),
+            services.get(row.id, []),
+            [lead_names.get(row.lead_council_id, "")] + councils.get(row.id, []),
+        ).cleaned()
+        fields["facets"] = facet_key(places.get(row.id, []), functions.get(row.id, []))
+        old = existing.get(row.id)
+        if old is None:
+            document = {"id": document_id("project", row.id), "kind": "project", "ref_id": row.id, "project_id": row.id}
+            inserts.append({**document, "indexed_at": now, **fields})
+        elif any(getattr(old, name) != value for name, value in fields.items()):
+            updates.append({"document_id": old.id, "indexed_at": now, **fields})
+        else:
+            report["unchanged"] += 1
+    if inserts:
+        db.session.execute(insert(SearchDocument), inserts)
+        report["added"] += len(inserts)
+    if updates:
+        statement = (
+            update(SearchDocument.__table__)
+            .where(SearchDocument.__table__.c.id == bindparam("document_id"))
+            .values({name: bindparam(name) for name in ("facets", "title", "keywords", "places", "body", "indexed_at")})
+        )
+        db.session.execute(statement, updates)
+        report["updated"] += len(updates)
+
+
+# ---- the two databases ----------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """Why a project matched: the best-matching document's title and a snippet, highlighted."""
+
+    project_id: int
+    kind: str
+    ref_id: int
+    score: float
+    title: Markup
+    snippet: Markup
+    # Tags, services and council names that matched, highlighted.
+    also: list[Markup]
+
+    @property
+    def snippet_matches(self) -> bool:
+        return "<mark>" in self.snippet
+
+
+def _hit(row, snippet: str) -> Hit:
+    lines = f"{row.keywords}\n{row.places}".split("\n")
+    also = [highlighted(line) for line in lines if MARK_START in line]
+    return Hit(row.project_id, row.kind, row.ref_id, row.score, highlighted(row.title), highlighted(snippet), also)
+
+
+class SearchEngine(Protocol):
+    def project_ids(self, query: TextQuery) -> Select:
+        """The ids of projects with a document that matches (a subquery)."""
+
+    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ...):
+        """A subquery of (project_id, score) for matching projects, higher scores better."""
+
+    def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
+        """Every matching document of these projects, scored and highlighted, in one statement."""
+
+
+# Field weights, strongest first (title, keywords, places, body): FTS5's bm25 takes them as
+# multipliers and ts_rank as weights of A to D; both sets keep the same proportions.
+WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+SNIPPET_WORDS = 24
+
+
+FTS_TABLE = table("search_index", column("rowid", Integer))
+FIRST_OTHER_ID = min(start for start in DOCUMENT_KINDS.values() if start)
+
+
+class SqliteSearch:
+    """SQLite FTS5: `search_index` is an external-content table over search_documents."""
+
+    name = "sqlite"
+
+    def _match(self, query: TextQuery):
+        return literal_column("search_index").op("MATCH")(literal(query.fts5(), String))
+
+    def _ranked_match(self, query: TextQuery):
+        # The rank column, weighted per query: bm25() itself cannot be used inside GROUP BY.
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        ranking = literal_column("search_index.rank").op("MATCH")(literal(f"bm25({weights})", String))
+        return and_(self._match(query), ranking)
+
+    def _from_index(self, *columns):
+        return select(*columns).select_from(SearchDocument).join(FTS_TABLE, FTS_TABLE.c.rowid == SearchDocument.id)
+
+    def _project_id(self):
+        # A project's document id is the project's id; only other kinds need their project looked up.
+        other = select(SearchDocument.project_id).where(SearchDocument.id == FTS_TABLE.c.rowid).scalar_subquery()
+        return case((FTS_TABLE.c.rowid < FIRST_OTHER_ID, FTS_TABLE.c.rowid), else_=other)
+
+    def _kinds(self, kinds: tuple[str, ...]):
+        return or_(*[FTS_TABLE.c.rowid.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds])
+
+    def project_ids(self, query: TextQuery) -> Select:
+        return select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
+
+    def _score(self):
+        return -literal_column("search_index.rank", Float)
+
+    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
+        project_id = self._project_id()
+        statement = (
+            select(project_id.label("project_id"), func.max(self._score()).label("score"))
+            .select_from(FTS_TABLE)
+            .where(self._ranked_match(query))
+            .group_by(project_id)
+        )
+        if kinds:
+            statement = statement.where(self._kinds(kinds))
+        return statement.subquery("hits")
+
+    def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
+        statement = self._from_index(
+            SearchDocument.project_id,
+            SearchDocument.kind,
+            SearchDocument.ref_id,
+            self._score().label("score"),
+            func.highlight(literal_column("search_index"), 0, MARK_START, MARK_END).label("title"),
+            func.highlight(literal_column("search_index"), 1, MARK_START, MARK_END).label("keywords"),
+            func.highlight(literal_column("search_index"), 2, MARK_START, MARK_END).label("places"),
+            func.snippet(literal_column("search_index"), 3, MARK_START, MARK_END, "…", SNIPPET_WORDS).label("snippet"),
+        ).where(self._ranked_match(query), SearchDocument.project_id.in_(project_ids))
+        return [_hit(row, row.snippet) for row in db.session.execute(statement)]
+
+
+class PostgresSearch:
+    """PostgreSQL: a generated, weighted `search_vector` on search_documents, with a GIN index."""
+
+    name = "postgresql"
+
+    def _tsquery(self, query: TextQuery):
+        return func.websearch_to_tsquery(literal_column("'english'::regconfig"), literal(query.websearch(), String))
+
+    def _vector(self):
+        return literal_column("search_documents.search_vector")
+
+    def _match(self, query: TextQuery):
+        return self._vector().op("@@")(self._tsquery(query))
+
+    def _score(self, query: TextQuery):
+        weights = ", ".join(str(w / WEIGHTS[0]) for w in reversed(WEIGHTS))
+        # ts_rank scores a query with ! in it close to zero, so it ranks only what the query looks for.
+        # Normalisation 1 divides by 1 + log(length), as bm25 favours short documents.
+        wanted = self._tsquery(query.wanted())
+        return func.ts_rank(literal_column(f"'{{{weights}}}'::float4[]"), self._vector(), wanted, 1)
+
+    def project_ids(self, query: TextQuery) -> Select:
+        return select(SearchDocument.project_id).where(self._match(query))
+
+    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
+        statement = (
+            select(SearchDocument.project_id, func.max(self._score(query)).label("score"))
+            .where(self._match(query))
+            .group_by(SearchDocument.project_id)
+        )
+        if kinds:
+            statement = statement.where(SearchDocument.kind.in_(kinds))
+        return statement.subquery("hits")
+
+    def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
+        marks = f'StartSel="{MARK_START}", StopSel="{MARK_END}"'
+        snippet_options = f"MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, MaxFragments=1, {marks}"
+        english = literal_column("'english'::regconfig")
+        wanted = self._tsquery(query.wanted())
+
+        def whole(field):
+            return func.ts_headline(english, field, wanted, f"HighlightAll=true, {marks}")
+
+        statement = select(
+            SearchDocument.project_id,
+            SearchDocument.kind,
+            SearchDocument.ref_id,
+            self._score(query).label("score"),
+            whole(SearchDocument.title).label("title"),
+            whole(SearchDocument.keywords).label("keywords"),
+            whole(SearchDocument.places).label("places"),
+            func.ts_headline(english, SearchDocument.body, wanted, snippet_options).label("snippet"),
+            func.left(SearchDocument.body, 400).label("start"),
+            func.right(SearchDocument.body, 400).label("end"),
+        ).where(self._match(query), SearchDocument.project_id.in_(project_ids))
+        return [_hit(row, _with_ellipses(row.snippet, row.start, row.end)) for row in db.session.execute(statement)]
+
+
+def _with_ellipses(fragment: str, start: str, end: str) -> str:
+    """Add "…" where a ts_headline fragment does not reach the start or end of the text, as FTS5's snippet does."""
+    plain = " ".join(fragment.replace(MARK_START, "").replace(MARK_END, "").split())
+    if not plain:
+        return fragment
+    if not " ".join(start.split()).startswith(plain[:50]):
+        fragment = "…" + fragment.lstrip()
+    if not " ".join(end.split()).endswith(plain[-50:]):
+        fragment = fragment.rstrip() + "…"
+    return fragment
+
+
+def engine() -> SearchEngine:
+    """The search engine for the app's database."""
+    return PostgresSearch() if db.engine.dialect.name == "postgresql" else SqliteSearch()
+
+
+def best_hits(query: TextQuery, project_ids: list[int]) -> dict[int, Hit]:
+    """For each project, its best-matching document's highlights (one statement)."""
+    if query.empty or not project_ids:
+        return {}
+    best: dict[int, Hit] = {}
+    for hit in engine().hits(query, project_ids):
+        current = best.get(hit.project_id)
+        # A match in the project itself beats one in an update when they score the same.
+        if current is None or (hit.score, hit.kind == "project") > (current.score, current.kind == "project"):
+            best[hit.project_id] = hit
+    return best

@@ -1,0 +1,344 @@
+"""Search on SQLite FTS5 and PostgreSQL: the same fixture gives the same results on both databases.
+
+Every test here runs once per database; the expected results are written once, so both databases
+must return exactly them.
+"""
+
+import pytest
+from sqlalchemy import delete, func, select, text
+from werkzeug.datastructures import MultiDict
+
+from pipeline.extensions import db
+from pipeline.models import Project, SearchDocument, User
+from pipeline.services import project_lists, projects, search, similar
+from pipeline.services.project_lists import ProjectFilters
+from tests.factories import make_project
+
+BULKY_WASTE, HOUSEHOLD_WASTE, GARDEN_WASTE, RECYCLING_SITES = 528, 524, 530, 534
+PARKING_PERMITS, HOUSING_REPAIRS = 474, 141
+
+# The shared fixture: (council code, fields). Titles are what the tests compare.
+FIXTURE = [
+    (
+        "LDS",
+        {
+            "title": "Bin collection day finder",
+            "summary": "Tell residents which bin goes out this week",
+            "problem": "Residents put the wrong bin out and report missed collections that were never due.",
+            "tags": ["waste", "open data"],
+            "service_ids": [HOUSEHOLD_WASTE],
+        },
+    ),
+    (
+        "BIR",
+        {
+            "title": "Book a bulky waste collection online",
+            "summary": "Book and pay for bulky waste collections without phoning",
+            "problem": "Residents phone the contact centre to book collections of sofas and fridges.",
+            "tags": ["waste", "online payments"],
+            "service_ids": [BULKY_WASTE],
+        },
+    ),
+    (
+        "CRF",
+        {
+            "title": "Garden waste subscriptions",
+            "summary": "Renew a garden waste subscription online",
+            "problem": "Renewals peak in spring and stickers for garden bins go missing in the post.",
+            "tags": ["waste", "subscriptions"],
+            "service_ids": [GARDEN_WASTE],
+        },
+    ),
+    (
+        "LDS",
+        {
+            "title": "Residents' parking permits",
+            "summary": "Apply for a parking permit without posting proof of address",
+            "problem": "Paper permits are easy to copy and residents wait weeks for them.",
+            "tags": ["parking"],
+            "service_ids": [PARKING_PERMITS],
+        },
+    ),
+    (
+        "CRF",
+        {
+            "title": "Visitor parking for care workers",
+            "summary": "Let carers park near the people they visit",
+            "problem": "Care workers get parking tickets while they visit residents at home.",
+            "tags": ["parking", "social care"],
+            "service_ids": [PARKING_PERMITS],
+        },
+    ),
+    (
+        "MAN",
+        {
+            "title": "Housing repairs reporting",
+            "summary": "Tenants report repairs and see when someone will come",
+            "problem": "Tenants report repairs by phone. Overflowing bins in communal areas are the commonest report.",
+            "tags": ["housing"],
+            "service_ids": [HOUSING_REPAIRS],
+        },
+    ),
+    (
+        "BIR",
+        {
+            "title": "Recycling centre booking",
+            "summary": "Book a slot at the household recycling centre",
+            "problem": "Queues at the recycling centre block the road; a booking system would spread visits.",
+            "tags": ["recycling"],
+            "service_ids": [RECYCLING_SITES],
+        },
+    ),
+    (
+        "MAN",
+        {
+            "title": "Council tax moves",
+            "summary": "Tell us you are moving home once",
+            "problem": "People moving home email revenues, who re-key every change. <b>Bold</b> & brave.",
+            "tags": [],
+            "service_ids": [],
+        },
+    ),
+]
+
+# Query, and the titles expected in tiers, best first: a tier's titles come before the next tier's,
+# in either order among themselves (where the two ranking functions differ by a hair). Together the
+# tiers are the whole result, so the sets must match too.
+GARDEN, BULKY, FINDER = (
+    "Garden waste subscriptions",
+    "Book a bulky waste collection online",
+    "Bin collection day finder",
+)
+RESIDENTS, VISITOR = "Residents' parking permits", "Visitor parking for care workers"
+REPAIRS, RECYCLING = "Housing repairs reporting", "Recycling centre booking"
+EXPECTED = [
+    ("bins", [{FINDER}, {GARDEN, REPAIRS}]),
+    ("bin collection", [{FINDER}]),
+    ("collections", [{FINDER, BULKY}]),
+    ('"bulky waste"', [{BULKY}]),
+    ("waste", [{GARDEN, BULKY}, {FINDER}]),
+    ("waste -garden", [{BULKY}, {FINDER}]),
+    ('waste -"garden waste"', [{BULKY}, {FINDER}]),
+    ("parking", [{RESIDENTS, VISITOR}]),
+    ("parking -visitor", [{RESIDENTS}]),
+    ("permits or repairs", [{RESIDENTS, REPAIRS}, {VISITOR}]),
+    ("Cardiff", [{GARDEN, VISITOR}]),
+    ("social care", [{VISITOR}]),
+    ("recycling", [{RECYCLING}]),
+    ("moving home", [{"Council tax moves"}]),
+    ("bold brave", [{"Council tax moves"}]),
+    ("zebra crossing", []),
+]
+
+
+def tiers(titles: list[str], expected: list[set[str]]) -> list[set[str]]:
+    """The results cut into tiers the sizes of the expected ones (and the rest), to compare."""
+    cut, start = [], 0
+    for tier in expected:
+        cut.append(set(titles[start : start + len(tier)]))
+        start += len(tier)
+    return cut + ([set(titles[start:])] if titles[start:] else [])
+
+
+@pytest.fixture
+def fixture_projects(app, make_officer):
+    officers = {}
+    ids = {}
+    for code, fields in FIXTURE:
+        officer = officers.get(code) or officers.setdefault(code, make_officer(code))
+        _, project_id = make_project(app, officer, **fields)
+        ids[fields["title"]] = project_id
+    return ids
+
+
+def search_titles(app, typed: str, **filters) -> list[str]:
+    with app.app_context():
+        page = project_lists.list_projects(ProjectFilters(q=typed, sort="relevance", **filters), per_page=50)
+        return [project.title for project in page.items]
+
+
+def test_both_databases_return_the_same_results(app, fixture_projects):
+    found = {typed: tiers(search_titles(app, typed), expected) for typed, expected in EXPECTED}
+    assert found == dict(EXPECTED)
+
+
+def test_matching_words_are_highlighted_and_everything_else_escaped(app, fixture_projects):
+    with app.app_context():
+        filters = ProjectFilters(q="bins brave", sort="relevance")
+        page = project_lists.list_projects(filters)
+        assert [p.title for p in page.items] == []
+        filters = ProjectFilters(q="bold", sort="relevance")
+        page = project_lists.list_projects(filters)
+        hit = page.hits[page.items[0].id]
+        assert "<mark>Bold</mark>" in hit.snippet
+        assert "<b>" not in hit.snippet and "&amp; brave" in hit.snippet
+
+        filters = ProjectFilters(q="bins", sort="relevance")
+        page = project_lists.list_projects(filters)
+        hits = page.hits
+        finder = hits[fixture_projects["Bin collection day finder"]]
+        assert str(finder.title) == "<mark>Bin</mark> collection day finder"
+        assert "<mark>bin</mark> out" in finder.snippet
+        repairs = hits[fixture_projects["Housing repairs reporting"]]
+        assert "Overflowing <mark>bins</mark> in communal areas" in repairs.snippet
+        assert repairs.snippet.startswith("…") or repairs.snippet.startswith("Tenants")
+
+
+def test_tags_services_and_councils_that_match_are_shown(app, fixture_projects):
+    with app.app_context():
+        page = project_lists.list_projects(ProjectFilters(q="household", sort="relevance"))
+        hit = page.hits[fixture_projects["Bin collection day finder"]]
+        assert [str(line) for line in hit.also] == ["<mark>Household</mark> waste collection"]
+
+
+def test_a_search_combines_with_filters(app, fixture_projects):
+    assert search_titles(app, "waste", nation="Wales") == ["Garden waste subscriptions"]
+    assert search_titles(app, "waste", council="birmingham-city-council") == ["Book a bulky waste collection online"]
+    assert search_titles(app, "waste", service=BULKY_WASTE) == ["Book a bulky waste collection online"]
+    assert search_titles(app, "waste", tag="subscriptions") == ["Garden waste subscriptions"]
+    assert search_titles(app, "waste", phase=["alpha"]) == []
+
+
+def test_the_index_follows_every_create_and_edit(app, officer):
+    _, project_id = make_project(app, officer, title="Pothole reporting", problem="Potholes are reported twice.")
+    assert search_titles(app, "potholes") == ["Pothole reporting"]
+    with app.app_context():
+        user = db.session.get(User, officer.id)
+        project = projects.get_project_by_id(project_id)
+        data = projects.ProjectInput(
+            title="Street light faults", summary=project.summary, problem="Lights stay broken for weeks.",
+            tags=["street lighting"], lead_council_id=project.lead_council_id,
+        )  # fmt: skip
+        projects.update_project(user, project_id, data)
+    assert search_titles(app, "pothole") == []
+    assert search_titles(app, "broken lights") == ["Street light faults"]
+    assert search_titles(app, "lighting") == ["Street light faults"]
+    assert search_titles(app, "Leeds") == ["Street light faults"]
+
+
+def test_deleting_a_project_takes_it_out_of_the_index(app, officer):
+    _, project_id = make_project(app, officer, title="Pothole reporting")
+    with app.app_context():
+        db.session.delete(db.session.get(Project, project_id))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(SearchDocument)) == 0
+    assert search_titles(app, "pothole") == []
+
+
+def test_other_kinds_of_document_find_their_project(app, officer):
+    """What the updates service will do: index an update in its own transaction, and remove it."""
+    _, project_id = make_project(app, officer, title="Bulky waste bookings")
+    with app.app_context():
+        search.index_document(
+            "update", 41, project_id=project_id, title="Weeknote 3", body="We tested the booking form with residents."
+        )
+        db.session.commit()
+        page = project_lists.list_projects(ProjectFilters(q="weeknote tested", sort="relevance"))
+        assert [p.title for p in page.items] == ["Bulky waste bookings"]
+        hit = page.hits[project_id]
+        assert (hit.kind, hit.ref_id, str(hit.title)) == ("update", 41, "<mark>Weeknote</mark> 3")
+        assert "We <mark>tested</mark> the booking form" in hit.snippet
+
+        search.index_document("update", 41, project_id=project_id, title="Weeknote 3", body="Rewritten.")
+        db.session.commit()
+        assert search_titles(app, "tested") == []
+        search.remove_document("update", 41)
+        db.session.commit()
+        assert search_titles(app, "weeknote") == []
+        assert search_titles(app, "bulky") == ["Bulky waste bookings"]
+
+
+def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"0 added, 0 updated, 0 removed, {len(FIXTURE)} unchanged search documents"
+    with app.app_context():
+        # Lose a document and corrupt another behind the service's back.
+        db.session.execute(delete(SearchDocument).where(SearchDocument.ref_id == fixture_projects["Council tax moves"]))
+        db.session.execute(
+            text("UPDATE search_documents SET title = 'stale' WHERE ref_id = :id"),
+            {"id": fixture_projects["Garden waste subscriptions"]},
+        )
+        db.session.commit()
+    assert search_titles(app, "moving home") == []
+    assert search_titles(app, "stale") == ["Garden waste subscriptions"]
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.output.strip() == f"1 added, 1 updated, 0 removed, {len(FIXTURE) - 2} unchanged search documents"
+    assert search_titles(app, "moving home") == ["Council tax moves"]
+    assert search_titles(app, "stale") == []
+    for typed, expected in EXPECTED:
+        assert tiers(search_titles(app, typed), expected) == expected, typed
+    again = runner.invoke(args=["search", "rebuild"])
+    assert again.output.strip() == f"0 added, 0 updated, 0 removed, {len(FIXTURE)} unchanged search documents"
+
+
+HOSTILE = [
+    "",
+    "*",
+    "AND OR",
+    '"unclosed',
+    "NEAR(",
+    "NEAR(bins waste, 2)",
+    "bins AND",
+    "OR bins",
+    "-bins",
+    "bins -",
+    "'; DROP TABLE projects; --",
+    "1' OR '1'='1",
+    "search_index MATCH '*'",
+    "{title}: bins",
+    "title:bins",
+    "bins\x00",
+    "<script>alert(1)</script>",
+    "é ² ª 🗑️",
+    "x" * 5000,
+    "bins " * 300,
+]
+
+
+def test_bad_input_never_fails(app, fixture_projects):
+    with app.app_context():
+        for typed in HOSTILE:
+            filters = ProjectFilters.from_args(MultiDict({"q": typed}))
+            page = project_lists.list_projects(filters)
+            project_lists.facet_counts(filters)
+            project_lists.newest(filters)
+            assert page.total >= 0, typed
+        assert db.session.scalar(select(func.count()).select_from(Project)) == len(FIXTURE)
+
+
+def test_similar_projects_share_services_tags_and_words(app, fixture_projects):
+    with app.app_context():
+        project = projects.get_project_by_id(fixture_projects["Residents' parking permits"])
+        found = similar.similar_to(project)
+        assert [s.project.title for s in found] == ["Visitor parking for care workers"]
+        assert found[0].reasons == [
+            "Same service: Parking permits",
+            "Shared tag: parking",
+            "Similar words: parking",
+        ]
+
+        project = projects.get_project_by_id(fixture_projects["Book a bulky waste collection online"])
+        found = similar.similar_to(project)
+        assert {s.project.title: s.reasons for s in found} == {
+            GARDEN: ["Shared tag: waste", "Similar words: waste"],
+            FINDER: ["Shared tag: waste", "Similar words: collection"],
+            RECYCLING: ["Similar words: book, centre"],
+        }
+        assert [s.project.title for s in found][2] == RECYCLING
+
+
+def test_possible_duplicates_when_posting(app, fixture_projects):
+    with app.app_context():
+        found = projects.possible_duplicates("Online bulky waste bookings", "Phone queues", [BULKY_WASTE])
+        assert found[0].project.title == "Book a bulky waste collection online"
+        assert found[0].reasons[0] == "Same service: Bulky household waste collections"
+        assert found[0].reasons[1] == "Similar words: bulky, waste, bookings"
+        # Nothing in common: nothing to stop posting for.
+        assert projects.possible_duplicates("Zebra crossings", "Children cross busy roads", []) == []
+        # Words alone count when there are enough of them.
+        found = projects.possible_duplicates("Garden waste subscription renewals", "", [])
+        assert [(d.project.title, d.reasons) for d in found] == [
+            (GARDEN, ["Similar words: garden, waste, subscription"])
+        ]
