@@ -406,11 +406,11 @@ def _rebuild_updates(report: dict[str, int]) -> None:
     """Index every project update again (updates are searched with their project)."""
     from pipeline.models import ProjectUpdate
 
-    start = DOCUMENT_KINDS["update"]
-    live = select(ProjectUpdate.id + start)
     report["removed"] += (
         db.session.execute(
-            delete(SearchDocument).where(SearchDocument.kind == "update", SearchDocument.id.not_in(live))
+            delete(SearchDocument).where(
+                SearchDocument.kind == "update", SearchDocument.ref_id.not_in(select(ProjectUpdate.id))
+            )
         ).rowcount
         or 0
     )
