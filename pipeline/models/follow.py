@@ -8,12 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pipeline.extensions import db
 from pipeline.timeutil import utcnow
 
-# What can be followed. A target is (type, id); a new kind ("saved_search") needs no change to the table.
+# What can be followed. A target is (type, id); a new kind needs no change to the table. Following a
+# council, service, tag or saved search means hearing of new projects on it.
 FOLLOW_TARGETS = {
     "project": "Project",
     "council": "Council",
     "service": "Service",
     "tag": "Tag",
+    "search": "Saved search",
 }
 # How often someone hears by email; the order is the order the choices are offered in.
 FREQUENCIES = {

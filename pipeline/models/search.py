@@ -79,3 +79,8 @@ class SavedSearch(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+    @property
+    def path(self) -> str:
+        """The projects list with this search and its filters."""
+        return f"/projects?{self.key}" if self.key else "/projects"

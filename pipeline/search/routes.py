@@ -32,7 +32,10 @@ def save():
     except InvalidInput as error:
         flash(error.message)
         return redirect(url_for("projects.index", **filters.to_args()))
-    flash("Your search has been saved." if created else "You had already saved this search.")
+    if created:
+        flash("Your search has been saved. We will tell you about new projects that match it.")
+    else:
+        flash("You had already saved this search.")
     return redirect(url_for("search.saved"))
 
 

@@ -1,4 +1,5 @@
-"""Following projects, councils, services and tags; how often each follow emails; one-click unsubscribe."""
+"""Following projects, councils, services, tags and saved searches; how often each follow emails; one-click
+unsubscribe."""
 
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from pipeline.models import (
     Follow,
     NotificationSettings,
     Project,
+    SavedSearch,
     Service,
     Tag,
     User,
@@ -45,6 +47,8 @@ class Target:
         """How an email or a settings page names it: 'new projects on Bulky waste', 'Leeds City Council'."""
         if self.type == "project":
             return self.name
+        if self.type == "search":
+            return f"new projects matching your saved search {self.name}"
         return f"new projects from {self.name}" if self.type == "council" else f"new projects on {self.name}"
 
 
@@ -55,19 +59,26 @@ def _target(kind: str, row) -> Target:
         return Target(kind, row.id, row.name, f"/councils/{row.slug}")
     if kind == "service":
         return Target(kind, row.id, row.label, f"/services/{row.id}")
+    if kind == "search":
+        return Target(kind, row.id, row.description, row.path)
     return Target(kind, row.id, row.name, f"/projects?tag={row.slug}")
 
 
-TARGET_MODELS = {"project": Project, "council": Council, "service": Service, "tag": Tag}
+TARGET_MODELS = {"project": Project, "council": Council, "service": Service, "tag": Tag, "search": SavedSearch}
 
 
-def resolve_target(target_type: str, key: str | int) -> Target:
-    """The target a follow form names: a tag by its slug, anything else by its id."""
+def resolve_target(target_type: str, key: str | int, user: User) -> Target:
+    """The target a follow form names: a tag by its slug, a saved search by its token (the user's own only),
+    anything else by its id."""
     model = TARGET_MODELS.get(target_type)
     if model is None:
         raise NotFound()
     if target_type == "tag":
         row = db.session.scalar(select(Tag).where(Tag.slug == str(key)))
+    elif target_type == "search":
+        row = db.session.scalar(
+            select(SavedSearch).where(SavedSearch.token == str(key)[:32], SavedSearch.user_id == user.id)
+        )
     else:
         row = db.session.get(model, int(key)) if str(key).isdigit() else None
     if row is None:
@@ -115,16 +126,22 @@ def follow(user: User, target_type: str, key: str | int) -> tuple[Follow, Target
     """Follow a target; following something already followed changes nothing."""
     require_signed_in(user)
     begin_write()
-    target = resolve_target(target_type, key)
-    existing = _find(user.id, target.type, target.id)
+    target = resolve_target(target_type, key, user)
+    existing = start_following(user.id, target.type, target.id)
+    db.session.commit()
+    return existing, target
+
+
+def start_following(user_id: int, target_type: str, target_id: int) -> Follow:
+    """Follow a target in the caller's transaction: a new follow, or one the user had ended started again."""
+    existing = _find(user_id, target_type, target_id)
     if existing is None:
-        existing = Follow(user_id=user.id, target_type=target.type, target_id=target.id)
+        existing = Follow(user_id=user_id, target_type=target_type, target_id=target_id)
         db.session.add(existing)
     elif existing.unfollowed_at is not None:
         existing.unfollowed_at = None
         existing.frequency = None
-    db.session.commit()
-    return existing, target
+    return existing
 
 
 def unfollow(user: User, follow_id: int) -> Target | None:
@@ -158,6 +175,9 @@ def following(user: User | None, target_type: str, key: str | int) -> Follow | N
     )
     if target_type == "tag":
         query = query.where(Follow.target_id == select(Tag.id).where(Tag.slug == str(key)).scalar_subquery())
+    elif target_type == "search":
+        mine = select(SavedSearch.id).where(SavedSearch.token == str(key)[:32], SavedSearch.user_id == user.id)
+        query = query.where(Follow.target_id == mine.scalar_subquery())
     elif str(key).isdigit():
         query = query.where(Follow.target_id == int(key))
     else:

@@ -1,5 +1,6 @@
 """Telling followers: every activity fans out to the people who follow its project (or, for a new project,
-its councils, services and tags), as in-app notifications and, for those who chose it, an email at once.
+its councils, services and tags, and the saved searches it matches), as in-app notifications and, for
+those who chose it, an email at once.
 
 Fan-out runs inside `activity.record`, in the transaction of the change itself: an activity and its
 notifications are committed together or not at all, and areas that record activities need know nothing
@@ -28,6 +29,7 @@ from pipeline.models import (
     ProjectService,
     ProjectTag,
     ProjectUpdate,
+    SavedSearch,
     User,
 )
 from pipeline.services import comments as comments_service
@@ -39,7 +41,7 @@ from pipeline.timeutil import utcnow
 # Taking part in a project in these ways follows it (the actor can unfollow).
 AUTO_FOLLOW_KINDS = frozenset({"project_posted", "member_joined", "pledge_offered", "comment_posted", "reply_posted"})
 # When several follows lead to the same activity, the notification names the closest one.
-TARGET_PRIORITY = ("project", "council", "service", "tag")
+TARGET_PRIORITY = ("project", "council", "service", "tag", "search")
 TEXT_LIMIT = 300
 PER_PAGE = 30
 UNREAD_CAP = 99
@@ -171,7 +173,37 @@ def _followers_of(activity: Activity):
     )
     if activity.actor_id is not None:
         query = query.where(Follow.user_id != activity.actor_id)
-    return db.session.execute(query).all()
+    found = db.session.execute(query).all()
+    if activity.kind == "project_posted":
+        found += _saved_search_followers(activity)
+    return found
+
+
+def _saved_search_followers(activity: Activity) -> list:
+    """Followers of the saved searches a new project matches (its search document is already indexed).
+
+    One statement for the follows, then one for each different search among them: officers who saved the
+    same search share the answer.
+    """
+    from pipeline.services import saved_searches  # it reads the projects list, which records activities
+
+    query = (
+        select(Follow, NotificationSettings.frequency, User, SavedSearch)
+        .join(SavedSearch, and_(SavedSearch.id == Follow.target_id, SavedSearch.user_id == Follow.user_id))
+        .join(User, User.id == Follow.user_id)
+        .outerjoin(NotificationSettings, NotificationSettings.user_id == Follow.user_id)
+        .where(Follow.target_type == "search", Follow.unfollowed_at.is_(None), User.email_verified_at.is_not(None))
+    )
+    if activity.actor_id is not None:
+        query = query.where(Follow.user_id != activity.actor_id)
+    matched: dict[str, bool] = {}
+    found = []
+    for follow, overall, user, saved in db.session.execute(query):
+        if saved.key not in matched:
+            matched[saved.key] = saved_searches.matches(saved, activity.project_id)
+        if matched[saved.key]:
+            found.append((follow, overall, user))
+    return found
 
 
 def fan_out(activity: Activity, project: Project) -> int:

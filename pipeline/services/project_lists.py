@@ -289,6 +289,12 @@ def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -
     )
 
 
+def matches(filters: ProjectFilters, project_id: int) -> bool:
+    """Whether one project is in the list these filters give (its search document must be up to date)."""
+    found = select(Project.id).where(Project.id == project_id, *_conditions(filters)).limit(1)
+    return db.session.scalar(found) is not None
+
+
 def newest(filters: ProjectFilters, limit: int = 20) -> list[Project]:
     """The most recently posted projects matching a search and filters, for a feed."""
     return list(

@@ -1,17 +1,23 @@
-"""Saved searches: an officer keeps a search and its filters, to run again, read as a feed or follow."""
+"""Saved searches: an officer keeps a search and its filters, to run again, read as a feed or follow.
 
+Saving a search follows it: new projects that match come in the officer's notifications and email, as
+often as they choose, through the same machinery as every other follow (see `notifications`).
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from pipeline.database import begin_write
 from pipeline.extensions import db
-from pipeline.models import Project, SavedSearch, User
-from pipeline.services import project_lists
+from pipeline.models import Follow, Project, SavedSearch, User
+from pipeline.services import follows, project_lists
 from pipeline.services.errors import InvalidInput, NotFound
 from pipeline.services.permissions import require_signed_in
+from pipeline.timeutil import utcnow
 
 MAX_SAVED_SEARCHES = 50
 
@@ -32,7 +38,8 @@ def _key(args: dict) -> str:
 
 
 def save_search(user: User, filters: project_lists.ProjectFilters) -> tuple[SavedSearch, bool]:
-    """Save a search and its filters for the user; returns it, and False if they had already saved it."""
+    """Save a search and its filters for the user, and follow it; returns it, and False if they had already
+    saved it (which changes nothing, not even a follow they ended)."""
     require_signed_in(user)
     args = filters.to_args(page=1)
     args.pop("page", None)
@@ -50,16 +57,34 @@ def save_search(user: User, filters: project_lists.ProjectFilters) -> tuple[Save
     description = project_lists.describe(filters, project_lists.filter_choices())
     saved = SavedSearch(user_id=user.id, args=args, key=key, description=description[:1000])
     db.session.add(saved)
+    db.session.flush()
+    follows.start_following(user.id, "search", saved.id)
     db.session.commit()
     return saved, True
 
 
-def saved_searches(user: User) -> list[SavedSearch]:
-    """The user's saved searches, newest first."""
+@dataclass
+class SavedRow:
+    saved: SavedSearch
+    # The user's follow of it, or None if they have stopped following it.
+    follow: Follow | None
+
+
+def saved_searches(user: User) -> list[SavedRow]:
+    """The user's saved searches, newest first, each with whether they follow it: two statements."""
     require_signed_in(user)
-    return list(
+    searches = list(
         db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id.desc()))
     )
+    following = {
+        follow.target_id: follow
+        for follow in db.session.scalars(
+            select(Follow).where(
+                Follow.user_id == user.id, Follow.target_type == "search", Follow.unfollowed_at.is_(None)
+            )
+        )
+    }
+    return [SavedRow(saved, following.get(saved.id)) for saved in searches]
 
 
 def get_saved_search(token: str) -> SavedSearch:
@@ -79,6 +104,17 @@ def delete_saved_search(user: User, token: str) -> None:
     )
     if saved is None:
         raise NotFound()
+    # End the follow rather than delete it: what it brought stays in the officer's notifications.
+    db.session.execute(
+        update(Follow)
+        .where(
+            Follow.user_id == user.id,
+            Follow.target_type == "search",
+            Follow.target_id == saved.id,
+            Follow.unfollowed_at.is_(None),
+        )
+        .values(unfollowed_at=utcnow())
+    )
     db.session.delete(saved)
     db.session.commit()
 
@@ -90,3 +126,8 @@ def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) ->
     about what it returns.
     """
     return project_lists.matching_since(filters_of(saved_search), since, limit)
+
+
+def matches(saved_search: SavedSearch, project_id: int) -> bool:
+    """Whether a project is among those the saved search and its filters find now: one statement."""
+    return project_lists.matches(filters_of(saved_search), project_id)

@@ -1,4 +1,5 @@
-"""Search with a phrase and a filter, see the highlights and facet counts, save the search, in a real browser."""
+"""Search with a phrase and a filter, see the highlights and facet counts, save the search and hear of a new
+matching project, in a real browser."""
 
 from tests.factories import make_project
 
@@ -44,10 +45,30 @@ def test_search_filter_and_save(journey, app, make_officer):
     saved = page.locator("#saved-searches li").first
     assert saved.locator("h2").inner_text() == '‘"bulky waste"’; Nation: England'
 
-    journey.click('‘"bulky waste"’; Nation: England', role="link")
-    assert page.locator(".app-search-result h2").inner_text() == "Book a bulky waste collection online"
+    banner = page.locator(".govuk-notification-banner").inner_text()
+    assert "We will tell you about new projects that match it." in banner
+    assert saved.get_by_role("button", name="Unfollow").count() == 1  # saving follows it
 
-    # The project page shows the similar project in Cardiff, and why.
+    # Another English council posts a project the search finds: it comes in the notifications.
+    make_project(
+        app, make_officer("MAN"), title="Bulky waste collections in Manchester", service_ids=[BULKY_WASTE],
+        problem="Booking a bulky waste collection takes three phone calls.",
+    )  # fmt: skip
+    make_project(app, cardiff, title="More bulky waste in Cardiff")  # Wales: the saved filter leaves it out
+    journey.goto("/saved-searches")
+    assert page.get_by_role("link", name="Notifications 1 new").count() == 1
+    journey.click("Notifications 1 new", role="link")
+    assert journey.heading() == "Your notifications"
+    notices = page.locator("main").inner_text()
+    assert "posted Bulky waste collections in Manchester" in notices
+    assert "More bulky waste in Cardiff" not in notices
+
+    journey.goto("/saved-searches")
+    journey.click('‘"bulky waste"’; Nation: England', role="link")
+    results = page.locator(".app-search-result h2").all_inner_texts()
+    assert sorted(results) == ["Book a bulky waste collection online", "Bulky waste collections in Manchester"]
+
+    # The project page shows the similar projects, and why.
     journey.click("Book a bulky waste collection online", role="link")
     similar = page.locator("#similar + ul")
     assert "Bulky waste in Cardiff" in similar.inner_text()
