@@ -200,7 +200,7 @@ def _saved_search_followers(activity: Activity) -> list:
     found = []
     for follow, overall, user, saved in db.session.execute(query):
         if saved.key not in matched:
-            matched[saved.key] = saved_searches.matches(saved, activity.project_id)
+            matched[saved.key] = saved_searches.new_project_matches(saved, activity.project_id)
         if matched[saved.key]:
             found.append((follow, overall, user))
     return found

@@ -289,9 +289,14 @@ def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -
     )
 
 
-def matches(filters: ProjectFilters, project_id: int) -> bool:
-    """Whether one project is in the list these filters give (its search document must be up to date)."""
-    found = select(Project.id).where(Project.id == project_id, *_conditions(filters)).limit(1)
+def new_project_matches(filters: ProjectFilters, project_id: int) -> bool:
+    """Whether a newly posted project is in the list these filters give: one statement that reads that
+    project's rows only. Its search document must be indexed; it has no updates yet, so only its own
+    document is searched."""
+    conditions = _conditions(filters, skip={"text"})
+    if not filters.text_query.empty:
+        conditions.append(search.engine().own_document_matches(filters.text_query, project_id))
+    found = select(Project.id).where(Project.id == project_id, *conditions).limit(1)
     return db.session.scalar(found) is not None
 
 

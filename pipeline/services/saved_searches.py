@@ -128,6 +128,6 @@ def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) ->
     return project_lists.matching_since(filters_of(saved_search), since, limit)
 
 
-def matches(saved_search: SavedSearch, project_id: int) -> bool:
-    """Whether a project is among those the saved search and its filters find now: one statement."""
-    return project_lists.matches(filters_of(saved_search), project_id)
+def new_project_matches(saved_search: SavedSearch, project_id: int) -> bool:
+    """Whether a newly posted project is among those the saved search and its filters find: one statement."""
+    return project_lists.new_project_matches(filters_of(saved_search), project_id)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     case,
     column,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -545,6 +546,9 @@ class SearchEngine(Protocol):
     def project_ids(self, query: TextQuery) -> Select:
         """The ids of projects with a document that matches (a subquery)."""
 
+    def own_document_matches(self, query: TextQuery, project_id: int):
+        """Whether the project's own document matches (a condition that reads that one document only)."""
+
     def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ...):
         """A subquery of (project_id, score) for matching projects, higher scores better."""
 
@@ -589,6 +593,10 @@ class SqliteSearch:
 
     def project_ids(self, query: TextQuery) -> Select:
         return select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
+
+    def own_document_matches(self, query: TextQuery, project_id: int):
+        # FTS5 takes the rowid as a bound on the match, so it reads no other document.
+        return exists().select_from(FTS_TABLE).where(self._match(query), FTS_TABLE.c.rowid == project_id)
 
     def _score(self):
         return -literal_column("search_index.rank", Float)
@@ -642,6 +650,9 @@ class PostgresSearch:
 
     def project_ids(self, query: TextQuery) -> Select:
         return select(SearchDocument.project_id).where(self._match(query))
+
+    def own_document_matches(self, query: TextQuery, project_id: int):
+        return exists().where(SearchDocument.id == document_id("project", project_id), self._match(query))
 
     def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
         statement = (

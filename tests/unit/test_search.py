@@ -199,6 +199,23 @@ def test_a_search_combines_with_filters(app, fixture_projects):
     assert search_titles(app, "waste", phase=["alpha"]) == []
 
 
+def test_a_new_project_matches_a_saved_search_exactly_when_the_list_finds_it(app, fixture_projects):
+    """Following a saved search checks each new project alone; it must agree with the list."""
+    searches = [ProjectFilters(q=typed, sort="relevance") for typed, _ in EXPECTED] + [
+        ProjectFilters(q="waste", nation="Wales"),
+        ProjectFilters(q="waste", council="birmingham-city-council"),
+        ProjectFilters(q="waste", service=BULKY_WASTE),
+        ProjectFilters(q="waste", tag="subscriptions"),
+        ProjectFilters(phase=["alpha"]),
+        ProjectFilters(q='"unclosed NEAR( * AND OR'),
+    ]
+    with app.app_context():
+        for filters in searches:
+            listed = {p.id for p in project_lists.list_projects(filters, per_page=50).items}
+            one_by_one = {i for i in fixture_projects.values() if project_lists.new_project_matches(filters, i)}
+            assert one_by_one == listed, filters
+
+
 def test_the_index_follows_every_create_and_edit(app, officer):
     _, project_id = make_project(app, officer, title="Pothole reporting", problem="Potholes are reported twice.")
     assert search_titles(app, "potholes") == ["Pothole reporting"]
