@@ -322,17 +322,24 @@ class FilterChoices:
 
 
 def filter_choices() -> FilterChoices:
-    """The values worth offering in the filters: only those some listed project uses, plus regions and functions."""
-    listed_projects = select(Project.id).where(listed())
+    """The values worth offering in the filters: only those some listed project uses, plus regions and functions.
+
+    Each is asked as "is there a listed project on this one?", which walks the value's own rows until it
+    finds one (not "is it among every listed project's values?", which reads every project for each value).
+    """
+
+    def used(link_column, link_project_column):
+        return exists().where(link_column, Project.id == link_project_column, listed())
+
     councils = db.session.execute(
         select(Council.slug, Council.name)
-        .where(exists().where(ProjectCouncil.council_id == Council.id, ProjectCouncil.project_id.in_(listed_projects)))
+        .where(used(ProjectCouncil.council_id == Council.id, ProjectCouncil.project_id))
         .order_by(Council.name)
     ).all()
     regions = db.session.execute(select(Council.region, Council.nation).distinct().order_by(Council.region)).all()
     services = db.session.execute(
         select(Service.id, Service.label)
-        .where(exists().where(ProjectService.service_id == Service.id, ProjectService.project_id.in_(listed_projects)))
+        .where(used(ProjectService.service_id == Service.id, ProjectService.project_id))
         .order_by(Service.label)
     ).all()
     functions = db.session.execute(
@@ -340,7 +347,7 @@ def filter_choices() -> FilterChoices:
     ).all()
     tags = db.session.execute(
         select(Tag.slug, Tag.name)
-        .where(exists().where(ProjectTag.tag_id == Tag.id, ProjectTag.project_id.in_(listed_projects)))
+        .where(used(ProjectTag.tag_id == Tag.id, ProjectTag.project_id))
         .order_by(Tag.name)
     ).all()
     return FilterChoices(
