@@ -182,8 +182,8 @@ def _followers_of(activity: Activity):
 def _saved_search_followers(activity: Activity) -> list:
     """Followers of the saved searches a new project matches (its search document is already indexed).
 
-    One statement for the follows, then one for each different search among them: officers who saved the
-    same search share the answer.
+    One statement for the follows, one for the words of every search among them, and one for the filters
+    of each search whose words match (see `saved_searches.matching_new_project`).
     """
     from pipeline.services import saved_searches  # it reads the projects list, which records activities
 
@@ -196,14 +196,9 @@ def _saved_search_followers(activity: Activity) -> list:
     )
     if activity.actor_id is not None:
         query = query.where(Follow.user_id != activity.actor_id)
-    matched: dict[str, bool] = {}
-    found = []
-    for follow, overall, user, saved in db.session.execute(query):
-        if saved.key not in matched:
-            matched[saved.key] = saved_searches.new_project_matches(saved, activity.project_id)
-        if matched[saved.key]:
-            found.append((follow, overall, user))
-    return found
+    rows = db.session.execute(query).all()
+    matched = saved_searches.matching_new_project([saved for *_, saved in rows], activity.project_id)
+    return [(follow, overall, user) for follow, overall, user, saved in rows if saved.key in matched]
 
 
 def fan_out(activity: Activity, project: Project) -> int:

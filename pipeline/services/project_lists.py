@@ -289,12 +289,12 @@ def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -
     )
 
 
-def new_project_matches(filters: ProjectFilters, project_id: int) -> bool:
+def new_project_matches(filters: ProjectFilters, project_id: int, text_matched: bool = False) -> bool:
     """Whether a newly posted project is in the list these filters give: one statement that reads that
     project's rows only. Its search document must be indexed; it has no updates yet, so only its own
-    document is searched."""
+    document is searched (unless the caller has found already that it matches the search's words)."""
     conditions = _conditions(filters, skip={"text"})
-    if not filters.text_query.empty:
+    if not filters.text_query.empty and not text_matched:
         conditions.append(search.engine().own_document_matches(filters.text_query, project_id))
     found = select(Project.id).where(Project.id == project_id, *conditions).limit(1)
     return db.session.scalar(found) is not None
@@ -346,9 +346,7 @@ def filter_choices() -> FilterChoices:
         select(Function.id, Function.label).where(Function.parent_id.is_(None)).order_by(Function.label)
     ).all()
     tags = db.session.execute(
-        select(Tag.slug, Tag.name)
-        .where(used(ProjectTag.tag_id == Tag.id, ProjectTag.project_id))
-        .order_by(Tag.name)
+        select(Tag.slug, Tag.name).where(used(ProjectTag.tag_id == Tag.id, ProjectTag.project_id)).order_by(Tag.name)
     ).all()
     return FilterChoices(
         councils=[tuple(r) for r in councils],

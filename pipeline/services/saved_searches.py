@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from pipeline.database import begin_write
 from pipeline.extensions import db
 from pipeline.models import Follow, Project, SavedSearch, User
-from pipeline.services import follows, project_lists
+from pipeline.services import follows, project_lists, search
 from pipeline.services.errors import InvalidInput, NotFound
 from pipeline.services.permissions import require_signed_in
 from pipeline.timeutil import utcnow
@@ -131,3 +131,21 @@ def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) ->
 def new_project_matches(saved_search: SavedSearch, project_id: int) -> bool:
     """Whether a newly posted project is among those the saved search and its filters find: one statement."""
     return project_lists.new_project_matches(filters_of(saved_search), project_id)
+
+
+def matching_new_project(searches: list[SavedSearch], project_id: int) -> set[str]:
+    """The keys of the saved searches a newly posted project matches.
+
+    One statement tries every search's words on the project's document at once; then only the searches
+    whose words match (or that have none) check their filters, one statement each. So the cost follows
+    how many searches the project could match, not how many there are.
+    """
+    filters = {saved.key: filters_of(saved) for saved in searches}
+    queries = list({f.text_query for f in filters.values() if not f.text_query.empty})
+    words_match = search.engine().queries_matching_own_document(queries, project_id)
+    return {
+        key
+        for key, wanted in filters.items()
+        if (wanted.text_query.empty or wanted.text_query in words_match)
+        and project_lists.new_project_matches(wanted, project_id, text_matched=True)
+    }

@@ -10,6 +10,7 @@ websearch_to_tsquery unparsed, so no input is a syntax error or an injection.
 """
 
 import html
+import json
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,12 +19,14 @@ import markdown as python_markdown
 import nh3
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    JSON,
     Float,
     Integer,
     String,
     and_,
     bindparam,
     case,
+    cast,
     column,
     delete,
     exists,
@@ -549,6 +552,9 @@ class SearchEngine(Protocol):
     def own_document_matches(self, query: TextQuery, project_id: int):
         """Whether the project's own document matches (a condition that reads that one document only)."""
 
+    def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
+        """Which of many searches the project's own document matches, in one statement."""
+
     def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ...):
         """A subquery of (project_id, score) for matching projects, higher scores better."""
 
@@ -597,6 +603,15 @@ class SqliteSearch:
     def own_document_matches(self, query: TextQuery, project_id: int):
         # FTS5 takes the rowid as a bound on the match, so it reads no other document.
         return exists().select_from(FTS_TABLE).where(self._match(query), FTS_TABLE.c.rowid == project_id)
+
+    def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
+        if not queries:
+            return set()
+        # Each search's FTS5 text comes from a JSON array; FTS5 matches it against the one document.
+        each = func.json_each(literal(json.dumps([q.fts5() for q in queries]), String)).table_valued("key", "value")
+        match = literal_column("search_index").op("MATCH")(each.c.value)
+        found = select(each.c.key).where(exists().select_from(FTS_TABLE).where(match, FTS_TABLE.c.rowid == project_id))
+        return {queries[index] for index in db.session.scalars(found)}
 
     def _score(self):
         return -literal_column("search_index.rank", Float)
@@ -653,6 +668,20 @@ class PostgresSearch:
 
     def own_document_matches(self, query: TextQuery, project_id: int):
         return exists().where(SearchDocument.id == document_id("project", project_id), self._match(query))
+
+    def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
+        if not queries:
+            return set()
+        texts = literal(json.dumps([q.websearch() for q in queries]), String)
+        each = (
+            func.json_array_elements_text(cast(texts, JSON))
+            .table_valued("value", with_ordinality="number")
+            .render_derived()
+        )
+        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), each.c.value)
+        document = SearchDocument.id == document_id("project", project_id)
+        found = select(each.c.number).where(exists().where(document, self._vector().op("@@")(tsquery)))
+        return {queries[number - 1] for number in db.session.scalars(found)}
 
     def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
         statement = (

@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, select, text
 from werkzeug.datastructures import MultiDict
 
 from pipeline.extensions import db
-from pipeline.models import Project, SearchDocument, User
-from pipeline.services import project_lists, projects, search, similar
+from pipeline.models import Project, SavedSearch, SearchDocument, User
+from pipeline.services import project_lists, projects, saved_searches, search, similar
 from pipeline.services.project_lists import ProjectFilters
 from tests.factories import make_project
 
@@ -209,11 +209,18 @@ def test_a_new_project_matches_a_saved_search_exactly_when_the_list_finds_it(app
         ProjectFilters(phase=["alpha"]),
         ProjectFilters(q='"unclosed NEAR( * AND OR'),
     ]
+    saved = [SavedSearch(args=f.to_args(page=1), key=f"search {n}") for n, f in enumerate(searches)]
     with app.app_context():
-        for filters in searches:
+        expected = {i: set() for i in fixture_projects.values()}
+        for filters, kept in zip(searches, saved, strict=True):
             listed = {p.id for p in project_lists.list_projects(filters, per_page=50).items}
             one_by_one = {i for i in fixture_projects.values() if project_lists.new_project_matches(filters, i)}
             assert one_by_one == listed, filters
+            for i in listed:
+                expected[i].add(kept.key)
+        # All the searches at once, as fan-out asks when a project is posted.
+        for project_id, keys in expected.items():
+            assert saved_searches.matching_new_project(saved, project_id) == keys, project_id
 
 
 def test_the_index_follows_every_create_and_edit(app, officer):
