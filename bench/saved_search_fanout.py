@@ -12,12 +12,12 @@ the saved searches exist.
 
 import argparse
 import random
-import statistics
 import time
 
 from click import echo
 from sqlalchemy import func, select
 
+from bench import search_bench
 from pipeline import create_app
 from pipeline.database import statement_counter
 from pipeline.extensions import db
@@ -49,10 +49,7 @@ def post(user: User, rng: random.Random, words: list[str], services: list[int]) 
 
 
 def report(label: str, runs: list[tuple[float, int]]) -> None:
-    times = sorted(t for t, _ in runs)
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    counts = sorted({c for _, c in runs})
-    echo(f"{label:<44} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   statements {counts}")
+    search_bench.report(label, [t for t, _ in runs], f"statements {sorted({c for _, c in runs})}")
 
 
 def main() -> None:
@@ -73,7 +70,7 @@ def main() -> None:
         officers = list(db.session.scalars(select(User).order_by(User.id).limit(args.searches + 1)))
         poster, readers = officers[0], officers[1:]
 
-        report("post a project (saved searches as they are)", [post(poster, rng, words, services) for _ in range(3)])
+        report("post, saved searches as they are", [post(poster, rng, words, services) for _ in range(3)])
 
         made = 0
         for reader in readers:
@@ -90,7 +87,7 @@ def main() -> None:
 
         before = db.session.scalar(select(func.count()).select_from(Notification))
         runs = [post(poster, rng, words, services) for _ in range(args.posts)]
-        report(f"post a project ({followed:,} followed searches)", runs)
+        report(f"post, {followed:,} followed searches", runs)
         told = db.session.scalar(select(func.count()).select_from(Notification)) - before
         echo(f"{told:,} notifications from {args.posts} projects")
 

@@ -51,6 +51,15 @@ class Target:
             return f"new projects matching your saved search {self.name}"
         return f"new projects from {self.name}" if self.type == "council" else f"new projects on {self.name}"
 
+    @property
+    def kind_label(self) -> str:
+        """What kind of thing it is, as the email settings page lists it."""
+        if self.type == "project":
+            return "Project"
+        if self.type == "search":
+            return "Saved search: new projects that match"
+        return f"New projects: {self.type}"
+
 
 def _target(kind: str, row) -> Target:
     if kind == "project":
@@ -144,6 +153,20 @@ def start_following(user_id: int, target_type: str, target_id: int) -> Follow:
     return existing
 
 
+def stop_following(user_id: int, target_type: str, target_id: int) -> None:
+    """End a follow in the caller's transaction (kept, ended, as `unfollow` does), if there is one."""
+    db.session.execute(
+        update(Follow)
+        .where(
+            Follow.user_id == user_id,
+            Follow.target_type == target_type,
+            Follow.target_id == target_id,
+            Follow.unfollowed_at.is_(None),
+        )
+        .values(unfollowed_at=utcnow())
+    )
+
+
 def unfollow(user: User, follow_id: int) -> Target | None:
     """Stop following (the follow is kept, ended, so that taking part again does not restore it)."""
     require_signed_in(user)
@@ -175,9 +198,6 @@ def following(user: User | None, target_type: str, key: str | int) -> Follow | N
     )
     if target_type == "tag":
         query = query.where(Follow.target_id == select(Tag.id).where(Tag.slug == str(key)).scalar_subquery())
-    elif target_type == "search":
-        mine = select(SavedSearch.id).where(SavedSearch.token == str(key)[:32], SavedSearch.user_id == user.id)
-        query = query.where(Follow.target_id == mine.scalar_subquery())
     elif str(key).isdigit():
         query = query.where(Follow.target_id == int(key))
     else:

@@ -165,18 +165,24 @@ def _followers_of(activity: Activity):
                 Follow.target_id.in_(select(ProjectTag.tag_id).where(ProjectTag.project_id == project_id)),
             ),
         ]
-    query = (
-        select(Follow, NotificationSettings.frequency, User)
-        .join(User, User.id == Follow.user_id)
-        .outerjoin(NotificationSettings, NotificationSettings.user_id == Follow.user_id)
-        .where(or_(*reached), Follow.unfollowed_at.is_(None), User.email_verified_at.is_not(None))
-    )
-    if activity.actor_id is not None:
-        query = query.where(Follow.user_id != activity.actor_id)
-    found = db.session.execute(query).all()
+    found = db.session.execute(_active_follows(activity, or_(*reached))).all()
     if activity.kind == "project_posted":
         found += _saved_search_followers(activity)
     return found
+
+
+def _active_follows(activity: Activity, reached, *also):
+    """(follow, overall frequency, user, *also) for the follows reached: not ended, by confirmed officers
+    other than the actor."""
+    query = (
+        select(Follow, NotificationSettings.frequency, User, *also)
+        .join(User, User.id == Follow.user_id)
+        .outerjoin(NotificationSettings, NotificationSettings.user_id == Follow.user_id)
+        .where(reached, Follow.unfollowed_at.is_(None), User.email_verified_at.is_not(None))
+    )
+    if activity.actor_id is not None:
+        query = query.where(Follow.user_id != activity.actor_id)
+    return query
 
 
 def _saved_search_followers(activity: Activity) -> list:
@@ -187,15 +193,9 @@ def _saved_search_followers(activity: Activity) -> list:
     """
     from pipeline.services import saved_searches  # it reads the projects list, which records activities
 
-    query = (
-        select(Follow, NotificationSettings.frequency, User, SavedSearch)
-        .join(SavedSearch, and_(SavedSearch.id == Follow.target_id, SavedSearch.user_id == Follow.user_id))
-        .join(User, User.id == Follow.user_id)
-        .outerjoin(NotificationSettings, NotificationSettings.user_id == Follow.user_id)
-        .where(Follow.target_type == "search", Follow.unfollowed_at.is_(None), User.email_verified_at.is_not(None))
+    query = _active_follows(activity, Follow.target_type == "search", SavedSearch).join(
+        SavedSearch, and_(SavedSearch.id == Follow.target_id, SavedSearch.user_id == Follow.user_id)
     )
-    if activity.actor_id is not None:
-        query = query.where(Follow.user_id != activity.actor_id)
     rows = db.session.execute(query).all()
     matched = saved_searches.matching_new_project([saved for *_, saved in rows], activity.project_id)
     return [(follow, overall, user) for follow, overall, user, saved in rows if saved.key in matched]

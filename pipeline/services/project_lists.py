@@ -289,14 +289,11 @@ def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -
     )
 
 
-def new_project_matches(filters: ProjectFilters, project_id: int, text_matched: bool = False) -> bool:
-    """Whether a newly posted project is in the list these filters give: one statement that reads that
-    project's rows only. Its search document must be indexed; it has no updates yet, so only its own
-    document is searched (unless the caller has found already that it matches the search's words)."""
-    conditions = _conditions(filters, skip={"text"})
-    if not filters.text_query.empty and not text_matched:
-        conditions.append(search.engine().own_document_matches(filters.text_query, project_id))
-    found = select(Project.id).where(Project.id == project_id, *conditions).limit(1)
+def new_project_passes_filters(filters: ProjectFilters, project_id: int) -> bool:
+    """Whether a newly posted project passes these filters, leaving the search's words aside (the caller
+    matches those: see `search.SearchEngine.queries_matching_own_document`). One statement on that
+    project's rows only."""
+    found = select(Project.id).where(Project.id == project_id, *_conditions(filters, skip={"text"})).limit(1)
     return db.session.scalar(found) is not None
 
 

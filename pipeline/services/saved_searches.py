@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select
 from werkzeug.datastructures import MultiDict
 
 from pipeline.database import begin_write
@@ -17,7 +17,6 @@ from pipeline.models import Follow, Project, SavedSearch, User
 from pipeline.services import follows, project_lists, search
 from pipeline.services.errors import InvalidInput, NotFound
 from pipeline.services.permissions import require_signed_in
-from pipeline.timeutil import utcnow
 
 MAX_SAVED_SEARCHES = 50
 
@@ -71,20 +70,21 @@ class SavedRow:
 
 
 def saved_searches(user: User) -> list[SavedRow]:
-    """The user's saved searches, newest first, each with whether they follow it: two statements."""
+    """The user's saved searches, newest first, each with whether they follow it: one statement."""
     require_signed_in(user)
-    searches = list(
-        db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id.desc()))
+    following = and_(
+        Follow.user_id == SavedSearch.user_id,
+        Follow.target_type == "search",
+        Follow.target_id == SavedSearch.id,
+        Follow.unfollowed_at.is_(None),
     )
-    following = {
-        follow.target_id: follow
-        for follow in db.session.scalars(
-            select(Follow).where(
-                Follow.user_id == user.id, Follow.target_type == "search", Follow.unfollowed_at.is_(None)
-            )
-        )
-    }
-    return [SavedRow(saved, following.get(saved.id)) for saved in searches]
+    rows = db.session.execute(
+        select(SavedSearch, Follow)
+        .outerjoin(Follow, following)
+        .where(SavedSearch.user_id == user.id)
+        .order_by(SavedSearch.id.desc())
+    ).all()
+    return [SavedRow(saved, follow) for saved, follow in rows]
 
 
 def get_saved_search(token: str) -> SavedSearch:
@@ -105,16 +105,7 @@ def delete_saved_search(user: User, token: str) -> None:
     if saved is None:
         raise NotFound()
     # End the follow rather than delete it: what it brought stays in the officer's notifications.
-    db.session.execute(
-        update(Follow)
-        .where(
-            Follow.user_id == user.id,
-            Follow.target_type == "search",
-            Follow.target_id == saved.id,
-            Follow.unfollowed_at.is_(None),
-        )
-        .values(unfollowed_at=utcnow())
-    )
+    follows.stop_following(user.id, "search", saved.id)
     db.session.delete(saved)
     db.session.commit()
 
@@ -126,11 +117,6 @@ def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) ->
     about what it returns.
     """
     return project_lists.matching_since(filters_of(saved_search), since, limit)
-
-
-def new_project_matches(saved_search: SavedSearch, project_id: int) -> bool:
-    """Whether a newly posted project is among those the saved search and its filters find: one statement."""
-    return project_lists.new_project_matches(filters_of(saved_search), project_id)
 
 
 def matching_new_project(searches: list[SavedSearch], project_id: int) -> set[str]:
@@ -147,5 +133,5 @@ def matching_new_project(searches: list[SavedSearch], project_id: int) -> set[st
         key
         for key, wanted in filters.items()
         if (wanted.text_query.empty or wanted.text_query in words_match)
-        and project_lists.new_project_matches(wanted, project_id, text_matched=True)
+        and project_lists.new_project_passes_filters(wanted, project_id)
     }

@@ -549,11 +549,9 @@ class SearchEngine(Protocol):
     def project_ids(self, query: TextQuery) -> Select:
         """The ids of projects with a document that matches (a subquery)."""
 
-    def own_document_matches(self, query: TextQuery, project_id: int):
-        """Whether the project's own document matches (a condition that reads that one document only)."""
-
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
-        """Which of many searches the project's own document matches, in one statement."""
+        """Which of many searches the project's own document matches, in one statement (a new project has
+        no updates, so its own document is all there is to match)."""
 
     def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ...):
         """A subquery of (project_id, score) for matching projects, higher scores better."""
@@ -600,14 +598,11 @@ class SqliteSearch:
     def project_ids(self, query: TextQuery) -> Select:
         return select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
 
-    def own_document_matches(self, query: TextQuery, project_id: int):
-        # FTS5 takes the rowid as a bound on the match, so it reads no other document.
-        return exists().select_from(FTS_TABLE).where(self._match(query), FTS_TABLE.c.rowid == project_id)
-
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         if not queries:
             return set()
-        # Each search's FTS5 text comes from a JSON array; FTS5 matches it against the one document.
+        # Each search's FTS5 text comes from a JSON array; FTS5 takes the rowid as a bound on the match,
+        # so it reads no other document.
         each = func.json_each(literal(json.dumps([q.fts5() for q in queries]), String)).table_valued("key", "value")
         match = literal_column("search_index").op("MATCH")(each.c.value)
         found = select(each.c.key).where(exists().select_from(FTS_TABLE).where(match, FTS_TABLE.c.rowid == project_id))
@@ -665,9 +660,6 @@ class PostgresSearch:
 
     def project_ids(self, query: TextQuery) -> Select:
         return select(SearchDocument.project_id).where(self._match(query))
-
-    def own_document_matches(self, query: TextQuery, project_id: int):
-        return exists().where(SearchDocument.id == document_id("project", project_id), self._match(query))
 
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         if not queries:

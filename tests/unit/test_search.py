@@ -214,7 +214,7 @@ def test_a_new_project_matches_a_saved_search_exactly_when_the_list_finds_it(app
         expected = {i: set() for i in fixture_projects.values()}
         for filters, kept in zip(searches, saved, strict=True):
             listed = {p.id for p in project_lists.list_projects(filters, per_page=50).items}
-            one_by_one = {i for i in fixture_projects.values() if project_lists.new_project_matches(filters, i)}
+            one_by_one = {i for i in fixture_projects.values() if saved_searches.matching_new_project([kept], i)}
             assert one_by_one == listed, filters
             for i in listed:
                 expected[i].add(kept.key)
