@@ -82,8 +82,8 @@ def main() -> None:
 
             def run(query=query):
                 filters = project_lists.ProjectFilters.from_args(MultiDict(parse_qsl(query)))
-                page = project_lists.list_projects(filters)
-                project_lists.facet_counts(filters)
+                facets = project_lists.facet_counts(filters)
+                page = project_lists.list_projects(filters, total=facets.total)
                 db.session.rollback()
                 return page
 

@@ -44,7 +44,8 @@ class Project(db.Model):
     summary: Mapped[str] = mapped_column(String(200))
     problem: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
-    phase: Mapped[str] = mapped_column(String(20), index=True)
+    # Indexed with what lists filter by (ix_projects_phase_listing, in models/search.py).
+    phase: Mapped[str] = mapped_column(String(20))
     lead_council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     money_target: Mapped[int | None]

@@ -52,8 +52,11 @@ class SearchDocument(db.Model):
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# The projects list's filters (dormant, phase) read from the index alone, without the projects' long rows.
-Index("ix_projects_id_phase_active_at", Project.id, Project.phase, Project.active_at)
+# What the projects list filters and sorts by (listed, dormant, phase, recently updated), read from the index
+# alone rather than from the projects' long rows (migration 0012_listing_index).
+Index("ix_projects_listing", Project.id, Project.merged_into_id, Project.phase, Project.active_at, Project.updated_at)
+# And for counting projects per phase (the home page, statistics, facets) from the index alone.
+Index("ix_projects_phase_listing", Project.phase, Project.merged_into_id, Project.active_at)
 
 
 def new_saved_search_token() -> str:

@@ -56,7 +56,8 @@ def _form_page(template: str, form: ProjectForm, **context):
 @public
 def index():
     filters = project_lists.ProjectFilters.from_args(request.args)
-    page = project_lists.list_projects(filters)
+    facets = project_lists.facet_counts(filters)
+    page = project_lists.list_projects(filters, total=facets.total)
     if filters.page > page.pages:
         abort(404)
     choices = project_lists.filter_choices()
@@ -65,7 +66,7 @@ def index():
         filters=filters,
         page=page,
         choices=choices,
-        facets=project_lists.facet_counts(filters),
+        facets=facets,
         applied=project_lists.applied_filters(filters, choices) if not page.total else [],
         feed_url=url_for("search.feed", **filters.to_args(page=1)),
         phase_labels=PHASE_LABELS,

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import ceil
 
 from sqlalchemy import exists, func, or_, select
@@ -204,13 +204,14 @@ def card_options():
     return (selectinload(Project.councils).selectinload(ProjectCouncil.council),)
 
 
-def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE) -> Page:
+def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, total: int | None = None) -> Page:
     """One page of projects matching the search and filters, with the total and, for a search, highlights.
 
-    Always the same statements for a page, however many rows: the total, the page, its cards'
-    councils, and for a search the highlights.
+    Always the same statements for a page, however many rows: the total (unless the caller has it, from
+    `facet_counts`), the page, its cards' councils, and for a search the highlights.
     """
-    total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
+    if total is None:
+        total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
     if filters.ranked:
         # The search's scores join in place of its filter, so each project's score is computed once.
         hits = search.engine().project_scores(filters.text_query)
@@ -237,15 +238,17 @@ class Facets:
     nation: dict[str, int]
     region: dict[str, int]
     function: dict[int, int]
+    # How many projects pass every filter: the list's total, without counting again.
+    total: int = 0
 
 
 def facet_counts(filters: ProjectFilters) -> Facets:
-    """Counts per phase, nation, region and function, from one statement whatever the data.
+    """Counts per phase, nation, region and function, and the list's total, from one statement whatever the data.
 
     Each facet leaves out its own filter, so that ticking "alpha" still shows how many are in beta.
     The database groups the matching projects by phase and facet key (their councils' places and
     their services' functions, kept on their search documents), and the facet filters are applied
-    here to those few groups rather than to every project in SQL.
+    here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
     rows = db.session.execute(
         select(Project.phase, SearchDocument.facets, func.count())
@@ -260,7 +263,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
             counts[value] = counts.get(value, 0) + count
 
     for phase, key, count in rows:
-        places, functions = search.parse_facet_key(key)
+        places, functions = _parsed_facet_key(key)
         in_phase = not filters.phase or phase in filters.phase
         in_function = not filters.function or filters.function in functions
         in_nation = [(n, r) for n, r in places if not filters.nation or n == filters.nation]
@@ -268,12 +271,21 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         in_place = not (filters.nation or filters.region) or any(p in in_nation for p in in_region)
         if in_function and in_place:
             facets.phase[phase] = facets.phase.get(phase, 0) + count
+            if in_phase:
+                facets.total += count
         if in_phase and in_function:
             add(facets.nation, [n for n, _ in in_region], count)
             add(facets.region, [r for _, r in in_nation], count)
         if in_phase and in_place:
             add(facets.function, functions, count)
     return facets
+
+
+@lru_cache(maxsize=50_000)
+def _parsed_facet_key(key: str | None) -> tuple[tuple[tuple[str, str], ...], frozenset[int]]:
+    """A facet key's places and functions; many projects share a key, so each is read once."""
+    places, functions = search.parse_facet_key(key)
+    return tuple(places), frozenset(functions)
 
 
 def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -> list[Project]:

@@ -297,6 +297,31 @@ def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
     assert again.output.strip() == f"0 added, 0 updated, 0 removed, {len(FIXTURE)} unchanged search documents"
 
 
+def test_the_facet_groups_give_the_same_total_as_counting(app, fixture_projects):
+    """The projects page takes its total from the facet counts; it must be what counting finds."""
+    with app.app_context():
+        everything = project_lists.facet_counts(ProjectFilters())
+        assert everything.total == len(FIXTURE)
+        searches = [ProjectFilters(), ProjectFilters(q="waste"), ProjectFilters(q="parking -visitor")]
+        combos = []
+        for base in searches:
+            combos += [base, *(ProjectFilters(q=base.q, phase=phases) for phases in (["alpha"], ["alpha", "idea"]))]
+            combos += [ProjectFilters(q=base.q, nation=nation) for nation, n in everything.nation.items() if n]
+            combos += [ProjectFilters(q=base.q, region=region) for region in everything.region]
+            combos += [ProjectFilters(q=base.q, function=function) for function in everything.function]
+            combos += [
+                ProjectFilters(q=base.q, nation="England", region="London", function=function, phase=["discovery"])
+                for function in everything.function
+            ]
+            combos += [ProjectFilters(q=base.q, council="leeds-city-council", dormant="include")]
+        found = set()
+        for filters in combos:
+            counted = project_lists.list_projects(filters).total
+            assert project_lists.facet_counts(filters).total == counted, filters
+            found.add(counted)
+        assert len(found) > 3  # the combinations find different numbers of projects, not all or none
+
+
 HOSTILE = [
     "",
     "*",
