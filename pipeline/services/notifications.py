@@ -189,7 +189,7 @@ def _saved_search_followers(activity: Activity) -> list:
     """Followers of the saved searches a new project matches (its search document is already indexed).
 
     One statement for the follows, one for the words of every search among them, and one for the filters
-    of each search whose words match (see `saved_searches.matching_new_project`).
+    of the searches whose words match, per 200 of them (see `saved_searches.matching_new_project`).
     """
     from pipeline.services import saved_searches  # it reads the projects list, which records activities
 

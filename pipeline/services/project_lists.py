@@ -3,10 +3,10 @@
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from math import ceil
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -263,7 +263,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
             counts[value] = counts.get(value, 0) + count
 
     for phase, key, count in rows:
-        places, functions = _parsed_facet_key(key)
+        places, functions = search.parse_facet_key(key)
         in_phase = not filters.phase or phase in filters.phase
         in_function = not filters.function or filters.function in functions
         in_nation = [(n, r) for n, r in places if not filters.nation or n == filters.nation]
@@ -281,13 +281,6 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     return facets
 
 
-@lru_cache(maxsize=50_000)
-def _parsed_facet_key(key: str | None) -> tuple[tuple[tuple[str, str], ...], frozenset[int]]:
-    """A facet key's places and functions; many projects share a key, so each is read once."""
-    places, functions = search.parse_facet_key(key)
-    return tuple(places), frozenset(functions)
-
-
 def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -> list[Project]:
     """Projects posted since a time that match a search and filters, oldest first."""
     return list(
@@ -301,12 +294,24 @@ def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -
     )
 
 
-def new_project_passes_filters(filters: ProjectFilters, project_id: int) -> bool:
-    """Whether a newly posted project passes these filters, leaving the search's words aside (the caller
-    matches those: see `search.SearchEngine.queries_matching_own_document`). One statement on that
-    project's rows only."""
-    found = select(Project.id).where(Project.id == project_id, *_conditions(filters, skip={"text"})).limit(1)
-    return db.session.scalar(found) is not None
+# Filters checked per statement: SQLite allows 500 selects in one UNION.
+FILTERS_PER_STATEMENT = 200
+
+
+def new_project_passes_filters(many: list[ProjectFilters], project_id: int) -> set[int]:
+    """Which of many filters (their positions in the list) a newly posted project passes, leaving the
+    searches' words aside (the caller matches those: see `search.SearchEngine.queries_matching_own_document`).
+
+    One statement for up to FILTERS_PER_STATEMENT filters, each reading that project's rows only.
+    """
+    passed: set[int] = set()
+    for start in range(0, len(many), FILTERS_PER_STATEMENT):
+        checks = [
+            select(literal_column(str(position))).where(Project.id == project_id, *_conditions(filters, skip={"text"}))
+            for position, filters in enumerate(many[start : start + FILTERS_PER_STATEMENT], start)
+        ]
+        passed.update(db.session.scalars(union_all(*checks) if len(checks) > 1 else checks[0]))
+    return passed
 
 
 def newest(filters: ProjectFilters, limit: int = 20) -> list[Project]:

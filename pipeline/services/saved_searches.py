@@ -122,16 +122,12 @@ def new_matches(saved_search: SavedSearch, since: datetime, limit: int = 100) ->
 def matching_new_project(searches: list[SavedSearch], project_id: int) -> set[str]:
     """The keys of the saved searches a newly posted project matches.
 
-    One statement tries every search's words on the project's document at once; then only the searches
-    whose words match (or that have none) check their filters, one statement each. So the cost follows
-    how many searches the project could match, not how many there are.
+    One statement tries every search's words on the project's document at once; then the searches whose
+    words match (or that have none) check their filters together, in one statement per 200 of them.
     """
     filters = {saved.key: filters_of(saved) for saved in searches}
     queries = list({f.text_query for f in filters.values() if not f.text_query.empty})
     words_match = search.engine().queries_matching_own_document(queries, project_id)
-    return {
-        key
-        for key, wanted in filters.items()
-        if (wanted.text_query.empty or wanted.text_query in words_match)
-        and project_lists.new_project_passes_filters(wanted, project_id)
-    }
+    candidates = [(key, f) for key, f in filters.items() if f.text_query.empty or f.text_query in words_match]
+    passed = project_lists.new_project_passes_filters([f for _, f in candidates], project_id)
+    return {candidates[position][0] for position in passed}

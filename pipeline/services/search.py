@@ -13,6 +13,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import markdown as python_markdown
@@ -298,8 +299,10 @@ def facet_key(places: list[tuple[str, str]], functions: list[int | None]) -> str
     return "|" + "|".join(sorted(tokens)) + "|" if tokens else ""
 
 
-def parse_facet_key(key: str | None) -> tuple[list[tuple[str, str]], set[int]]:
-    """The (nation, region) pairs and function ids in a facet key."""
+@lru_cache(maxsize=50_000)
+def parse_facet_key(key: str | None) -> tuple[tuple[tuple[str, str], ...], frozenset[int]]:
+    """The (nation, region) pairs and function ids in a facet key; many projects share a key, so each is
+    read once (hence the answer cannot be changed)."""
     places, functions = [], set()
     for token in (key or "").split("|"):
         if token.startswith("c:"):
@@ -307,7 +310,7 @@ def parse_facet_key(key: str | None) -> tuple[list[tuple[str, str]], set[int]]:
             places.append((nation, region))
         elif token.startswith("f:") and token[2:].isdigit():
             functions.add(int(token[2:]))
-    return places, functions
+    return tuple(places), frozenset(functions)
 
 
 def index_document(

@@ -297,6 +297,27 @@ def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
     assert again.output.strip() == f"0 added, 0 updated, 0 removed, {len(FIXTURE)} unchanged search documents"
 
 
+def test_filters_checked_a_few_per_statement_give_the_same_answer(app, fixture_projects, monkeypatch):
+    """Fan-out checks the filters of many saved searches in a few statements; cutting them up changes nothing."""
+    searches = [ProjectFilters(q="waste", nation=n) for n in ("England", "Wales", "")] + [
+        ProjectFilters(phase=["alpha"]),
+        ProjectFilters(council="leeds-city-council"),
+        ProjectFilters(service=BULKY_WASTE),
+        ProjectFilters(tag="subscriptions"),
+    ]
+    with app.app_context():
+        for project_id in fixture_projects.values():
+            together = project_lists.new_project_passes_filters(searches, project_id)
+            one_by_one = {
+                n for n, f in enumerate(searches) if project_lists.new_project_passes_filters([f], project_id)
+            }
+            monkeypatch.setattr(project_lists, "FILTERS_PER_STATEMENT", 2)
+            assert project_lists.new_project_passes_filters(searches, project_id) == together == one_by_one
+            monkeypatch.undo()
+        bulky = fixture_projects["Book a bulky waste collection online"]
+        assert project_lists.new_project_passes_filters(searches, bulky) == {0, 2, 5}
+
+
 def test_the_facet_groups_give_the_same_total_as_counting(app, fixture_projects):
     """The projects page takes its total from the facet counts; it must be what counting finds."""
     with app.app_context():
