@@ -212,22 +212,37 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, total: int 
     """
     if total is None:
         total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
+    offset = (filters.page - 1) * per_page
     if filters.ranked:
-        # The search's scores join in place of its filter, so each project's score is computed once.
-        hits = search.engine().project_scores(filters.text_query)
-        query = (
-            select(Project)
-            .join(hits, hits.c.project_id == Project.id)
-            .where(*_conditions(filters, skip={"text"}))
-            .order_by(hits.c.score.desc(), *ORDER["updated"])
-        )
+        items = _best_matches(filters, per_page, offset)
     else:
         query = _filtered(filters).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
-    items = list(
-        db.session.scalars(query.options(*card_options()).limit(per_page).offset((filters.page - 1) * per_page))
-    )
+        items = list(db.session.scalars(query.options(*card_options()).limit(per_page).offset(offset)))
     highlights = search.best_hits(filters.text_query, [project.id for project in items])
     return Page(items, total, filters.page, per_page, highlights)
+
+
+def _best_matches(filters: ProjectFilters, per_page: int, offset: int) -> list[Project]:
+    """A page of a search sorted by best match: by score within the ranking window, then in the cheap order
+    (see `search.RANK_WINDOW`). The window is whole pages, so no page is part scored and part not."""
+    query, conditions = filters.text_query, _conditions(filters, skip={"text"})
+    window_size = ceil(search.RANK_WINDOW / per_page) * per_page
+    if offset + per_page <= window_size:
+        window = search.first_order(query, conditions, window_size).cte("window")
+        scores = search.engine().window_scores(query, window).subquery("scores")
+        ordered = (
+            select(Project)
+            .join(scores, scores.c.project_id == Project.id)
+            .order_by(scores.c.score.desc(), *ORDER["updated"])
+        )
+    else:
+        window = search.first_order(query, conditions, offset + per_page).subquery("window")
+        ordered = (
+            select(Project)
+            .join(window, window.c.project_id == Project.id)
+            .order_by(window.c.in_title.desc(), Project.id.desc())
+        )
+    return list(db.session.scalars(ordered.options(*card_options()).limit(per_page).offset(offset)))
 
 
 @dataclass

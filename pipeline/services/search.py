@@ -38,6 +38,8 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
+    union_all,
     update,
 )
 from sqlalchemy.sql import Select
@@ -129,6 +131,19 @@ class TextQuery:
     def websearch(self) -> str:
         """The same query in websearch_to_tsquery's syntax."""
         return " or ".join(" ".join(term.websearch() for term in clause) for clause in self.clauses)
+
+    def fts5_in_title(self) -> str:
+        """What the query looks for (not what it leaves out), in the title only, in FTS5's syntax."""
+        return "{title} : (" + self.wanted().fts5() + ")"
+
+    def tsquery_in_title(self) -> str:
+        """The same in to_tsquery's syntax: each word weighted A, the title's weight. Words are letters and
+        digits only, so quoting each makes it a plain word."""
+        clauses = []
+        for clause in self.wanted().clauses:
+            terms = [" <-> ".join(f"'{word}':A" for word in term.words) for term in clause]
+            clauses.append("(" + " & ".join(f"({term})" for term in terms) + ")")
+        return " | ".join(clauses)
 
     def wanted(self) -> "TextQuery":
         """The query without the terms it leaves out: what ranking and highlighting look for."""
@@ -556,11 +571,18 @@ class SearchEngine(Protocol):
         """Which of many searches the project's own document matches, in one statement (a new project has
         no updates, so its own document is all there is to match)."""
 
-    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ...):
-        """A subquery of (project_id, score) for matching projects, higher scores better."""
-
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
         """Every matching document of these projects, scored and highlighted, in one statement."""
+
+    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
+        """The newest `size` matching projects (project_id, in_title) that pass the conditions, in parts:
+        those whose own title has the words, those whose document matches, and those matching in an update.
+        (A project in the first part is in the second too; `first_order` keeps its in_title.) Taking the
+        newest of all matches, rather than of those without the words in the title, keeps each part's
+        row estimate sound; it still holds the first `size` in the cheap order: see `first_order`."""
+
+    def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
+        """(project_id, score) for the projects in a window (a CTE with project_id), scoring only them."""
 
 
 # Field weights, strongest first (title, keywords, places, body): FTS5's bm25 takes them as
@@ -578,8 +600,11 @@ class SqliteSearch:
 
     name = "sqlite"
 
+    def _fts(self, expression: str):
+        return literal_column("search_index").op("MATCH")(literal(expression, String))
+
     def _match(self, query: TextQuery):
-        return literal_column("search_index").op("MATCH")(literal(query.fts5(), String))
+        return self._fts(query.fts5())
 
     def _ranked_match(self, query: TextQuery):
         # The rank column, weighted per query: bm25() itself cannot be used inside GROUP BY.
@@ -614,17 +639,58 @@ class SqliteSearch:
     def _score(self):
         return -literal_column("search_index.rank", Float)
 
-    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
+    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
+        full, in_title = query.fts5(), query.fts5_in_title()
+
+        def newest(expression: str, title: int) -> Select:
+            # FTS5 gives its matches newest (highest rowid) first without sorting, so this reads no more
+            # of them than it keeps.
+            found = (
+                select(FTS_TABLE.c.rowid.label("project_id"))
+                .select_from(FTS_TABLE)
+                .join(Project, Project.id == FTS_TABLE.c.rowid)
+                .where(self._fts(expression), FTS_TABLE.c.rowid < FIRST_OTHER_ID, *conditions)
+                .order_by(FTS_TABLE.c.rowid.desc())
+                .limit(size)
+                .subquery()
+            )
+            return select(found.c.project_id, literal_column(str(title)).label("in_title"))
+
+        updates = (
+            select(SearchDocument.project_id.label("project_id"))
+            .distinct()
+            .select_from(FTS_TABLE)
+            .join(SearchDocument, SearchDocument.id == FTS_TABLE.c.rowid)
+            .join(Project, Project.id == SearchDocument.project_id)
+            .where(self._fts(full), FTS_TABLE.c.rowid >= FIRST_OTHER_ID, *conditions)
+            .order_by(SearchDocument.project_id.desc())
+            .limit(size)
+            .subquery()
+        )
+        return [
+            newest(f"({in_title}) AND ({full})", 1),
+            newest(full, 0),
+            select(updates.c.project_id, literal_column("0").label("in_title")),
+        ]
+
+    def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
+        # FTS5 reads the matches in order and scores (bm25) only those in the window: the project id is
+        # an expression, not the rowid itself, so SQLite does not look each one up in the index again.
+        # And it starts at the window's oldest project, as FTS5 seeks to a rowid (an update's document has a
+        # higher rowid than any project's, so none is missed).
         project_id = self._project_id()
+        oldest = select(func.min(window.c.project_id)).scalar_subquery()
         statement = (
             select(project_id.label("project_id"), func.max(self._score()).label("score"))
             .select_from(FTS_TABLE)
-            .where(self._ranked_match(query))
+            .where(
+                self._ranked_match(query),
+                FTS_TABLE.c.rowid >= oldest,
+                project_id.in_(select(window.c.project_id)),
+            )
             .group_by(project_id)
         )
-        if kinds:
-            statement = statement.where(self._kinds(kinds))
-        return statement.subquery("hits")
+        return statement.where(self._kinds(kinds)) if kinds else statement
 
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
         statement = self._from_index(
@@ -678,15 +744,45 @@ class PostgresSearch:
         found = select(each.c.number).where(exists().where(document, self._vector().op("@@")(tsquery)))
         return {queries[number - 1] for number in db.session.scalars(found)}
 
-    def project_scores(self, query: TextQuery, kinds: tuple[str, ...] = ()):
+    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
+        english = literal_column("'english'::regconfig")
+        in_title = self._vector().op("@@")(func.to_tsquery(english, literal(query.tsquery_in_title(), String)))
+
+        def newest(title_condition, title: int) -> Select:
+            # PostgreSQL walks the documents newest first until it has enough when the words are common,
+            # and sorts the few matches when they are rare; its estimates of both conditions are sound.
+            found = (
+                select(SearchDocument.id.label("project_id"))
+                .join(Project, Project.id == SearchDocument.id)  # a project's document has its id
+                .where(SearchDocument.kind == "project", self._match(query), title_condition, *conditions)
+                .order_by(SearchDocument.id.desc())
+                .limit(size)
+                .subquery()
+            )
+            return select(found.c.project_id, literal_column(str(title)).label("in_title"))
+
+        updates = (
+            select(SearchDocument.project_id.label("project_id"))
+            .distinct()
+            .join(Project, Project.id == SearchDocument.project_id)
+            .where(SearchDocument.kind == "update", self._match(query), *conditions)
+            .order_by(SearchDocument.project_id.desc())
+            .limit(size)
+            .subquery()
+        )
+        return [
+            newest(in_title, 1),
+            newest(true(), 0),
+            select(updates.c.project_id, literal_column("0").label("in_title")),
+        ]
+
+    def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
         statement = (
-            select(SearchDocument.project_id, func.max(self._score(query)).label("score"))
-            .where(self._match(query))
+            select(SearchDocument.project_id.label("project_id"), func.max(self._score(query)).label("score"))
+            .where(self._match(query), SearchDocument.project_id.in_(select(window.c.project_id)))
             .group_by(SearchDocument.project_id)
         )
-        if kinds:
-            statement = statement.where(SearchDocument.kind.in_(kinds))
-        return statement.subquery("hits")
+        return statement.where(SearchDocument.kind.in_(kinds)) if kinds else statement
 
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
         marks = f'StartSel="{MARK_START}", StopSel="{MARK_END}"'
@@ -727,6 +823,26 @@ def _with_ellipses(fragment: str, start: str, end: str) -> str:
 def engine() -> SearchEngine:
     """The search engine for the app's database."""
     return PostgresSearch() if db.engine.dialect.name == "postgresql" else SqliteSearch()
+
+
+# Ranking runs in two steps, as search engines do: scoring every match exactly (bm25, ts_rank) costs most
+# of a search that finds a fifth of all projects, so a cheap order that needs no scores comes first
+# (projects with the words in their own title, then the rest; newest first in each), and only the
+# first RANK_WINDOW projects in it are scored and sorted by score. Past them, the list is in the cheap order.
+RANK_WINDOW = 200
+
+
+def first_order(query: TextQuery, conditions: list, size: int):
+    """The first `size` matching projects that pass the conditions in the cheap order, as a subquery of
+    (project_id, in_title): in_title 1 first, then newest first."""
+    parts = union_all(*engine().first_order(query, conditions, size)).subquery("parts")
+    in_title = func.max(parts.c.in_title)
+    return (
+        select(parts.c.project_id, in_title.label("in_title"))
+        .group_by(parts.c.project_id)
+        .order_by(in_title.desc(), parts.c.project_id.desc())
+        .limit(size)
+    )
 
 
 def best_hits(query: TextQuery, project_ids: list[int]) -> dict[int, Hit]:

@@ -11,6 +11,8 @@ from pipeline.models import Project, ProjectCouncil, ProjectService, ProjectTag,
 from pipeline.services import search
 
 CANDIDATES_PER_REASON = 30
+# Projects sharing words that are scored for the best CANDIDATES_PER_REASON.
+TEXT_WINDOW = 200
 SERVICE_POINTS = 10
 TAG_POINTS = 4
 TITLE_WORD_POINTS = 2
@@ -103,7 +105,10 @@ def similar_projects(
     if query.empty:
         by_text = select(Project.id.label("project_id")).where(false())
     else:
-        hits = search.engine().project_scores(query, kinds=("project",))
+        # Ranked in two steps, as a search is (see search.RANK_WINDOW): the newest projects with the words
+        # in their titles, then with them anywhere, and only those scored.
+        window = search.first_order(query, [], TEXT_WINDOW).cte("window")
+        hits = search.engine().window_scores(query, window, kinds=("project",)).subquery("hits")
         by_text = (
             select(hits.c.project_id.label("project_id"))
             .order_by(hits.c.score.desc(), hits.c.project_id.desc())

@@ -272,6 +272,38 @@ def test_other_kinds_of_document_find_their_project(app, officer):
         assert search_titles(app, "bulky") == ["Bulky waste bookings"]
 
 
+def test_only_a_window_is_scored_and_the_rest_keeps_the_cheap_order(app, fixture_projects, monkeypatch):
+    """Best match scores the first RANK_WINDOW projects of the cheap order (words in the title first, then
+    newest first) and lists the rest in that order, so every page together is every match, once."""
+    with app.app_context():
+        recycling = fixture_projects[RECYCLING]
+        search.index_document("update", 7, project_id=recycling, title="Weeknote", body="Less waste at the tip.")
+        db.session.commit()
+
+    def pages(per_page: int) -> list[list[str]]:
+        with app.app_context():
+            found = []
+            for number in range(1, 6):
+                filters = ProjectFilters(q="waste", sort="relevance", page=number)
+                found.append([p.title for p in project_lists.list_projects(filters, per_page=per_page).items])
+            return found
+
+    # Garden and bulky waste have the word in their titles (garden is newer); recycling matches through an
+    # update and is newer than the bin finder, which has it in a tag.
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    assert pages(1) == [[GARDEN], [BULKY], [RECYCLING], [FINDER], []]
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    first, second, *rest = pages(2)
+    assert set(first) == {GARDEN, BULKY} and second == [RECYCLING, FINDER] and rest == [[], [], []]
+    # A window holding every match ranks them all by score: the update's one word in a long text comes last.
+    monkeypatch.setattr(search, "RANK_WINDOW", 200)
+    assert tiers(search_titles(app, "waste"), [{GARDEN, BULKY}, {FINDER}, {RECYCLING}]) == [
+        {GARDEN, BULKY},
+        {FINDER},
+        {RECYCLING},
+    ]
+
+
 def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["search", "rebuild"])
