@@ -38,11 +38,10 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
     union_all,
     update,
 )
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from pipeline.extensions import db
 from pipeline.models import (
@@ -564,8 +563,12 @@ def _hit(row, snippet: str) -> Hit:
 
 
 class SearchEngine(Protocol):
-    def project_ids(self, query: TextQuery) -> Select:
-        """The ids of projects with a document that matches (a subquery)."""
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
+        """The ids of projects with a document (of these kinds, or any) that matches (a subquery)."""
+
+    def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
+        """Projects' own documents that match (with the words in the title, if asked): the document id
+        column, which is the project's id, and the conditions, for `first_order`."""
 
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         """Which of many searches the project's own document matches, in one statement (a new project has
@@ -573,13 +576,6 @@ class SearchEngine(Protocol):
 
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
         """Every matching document of these projects, scored and highlighted, in one statement."""
-
-    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
-        """The newest `size` matching projects (project_id, in_title) that pass the conditions, in parts:
-        those whose own title has the words, those whose document matches, and those matching in an update.
-        (A project in the first part is in the second too; `first_order` keeps its in_title.) Taking the
-        newest of all matches, rather than of those without the words in the title, keeps each part's
-        row estimate sound; it still holds the first `size` in the cheap order: see `first_order`."""
 
     def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
         """(project_id, score) for the projects in a window (a CTE with project_id), scoring only them."""
@@ -623,8 +619,15 @@ class SqliteSearch:
     def _kinds(self, kinds: tuple[str, ...]):
         return or_(*[FTS_TABLE.c.rowid.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds])
 
-    def project_ids(self, query: TextQuery) -> Select:
-        return select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
+        statement = select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
+        return statement.where(self._kinds(kinds)) if kinds else statement
+
+    def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
+        # FTS5 gives its matches newest (highest rowid) first without sorting, so `first_order` reads no
+        # more of them than it keeps.
+        expression = f"({query.fts5_in_title()}) AND ({query.fts5()})" if in_title else query.fts5()
+        return FTS_TABLE.c.rowid, [self._fts(expression), self._kinds(("project",))]
 
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         if not queries:
@@ -638,40 +641,6 @@ class SqliteSearch:
 
     def _score(self):
         return -literal_column("search_index.rank", Float)
-
-    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
-        full, in_title = query.fts5(), query.fts5_in_title()
-
-        def newest(expression: str, title: int) -> Select:
-            # FTS5 gives its matches newest (highest rowid) first without sorting, so this reads no more
-            # of them than it keeps.
-            found = (
-                select(FTS_TABLE.c.rowid.label("project_id"))
-                .select_from(FTS_TABLE)
-                .join(Project, Project.id == FTS_TABLE.c.rowid)
-                .where(self._fts(expression), FTS_TABLE.c.rowid < FIRST_OTHER_ID, *conditions)
-                .order_by(FTS_TABLE.c.rowid.desc())
-                .limit(size)
-                .subquery()
-            )
-            return select(found.c.project_id, literal_column(str(title)).label("in_title"))
-
-        updates = (
-            select(SearchDocument.project_id.label("project_id"))
-            .distinct()
-            .select_from(FTS_TABLE)
-            .join(SearchDocument, SearchDocument.id == FTS_TABLE.c.rowid)
-            .join(Project, Project.id == SearchDocument.project_id)
-            .where(self._fts(full), FTS_TABLE.c.rowid >= FIRST_OTHER_ID, *conditions)
-            .order_by(SearchDocument.project_id.desc())
-            .limit(size)
-            .subquery()
-        )
-        return [
-            newest(f"({in_title}) AND ({full})", 1),
-            newest(full, 0),
-            select(updates.c.project_id, literal_column("0").label("in_title")),
-        ]
 
     def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
         # FTS5 reads the matches in order and scores (bm25) only those in the window: the project id is
@@ -727,8 +696,19 @@ class PostgresSearch:
         wanted = self._tsquery(query.wanted())
         return func.ts_rank(literal_column(f"'{{{weights}}}'::float4[]"), self._vector(), wanted, 1)
 
-    def project_ids(self, query: TextQuery) -> Select:
-        return select(SearchDocument.project_id).where(self._match(query))
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
+        statement = select(SearchDocument.project_id).where(self._match(query))
+        return statement.where(SearchDocument.kind.in_(kinds)) if kinds else statement
+
+    def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
+        # PostgreSQL walks the documents newest first until it has enough when the words are common, and
+        # sorts the few matches when they are rare.
+        conditions = [SearchDocument.kind == "project", self._match(query)]
+        if in_title:
+            english = literal_column("'english'::regconfig")
+            title_query = func.to_tsquery(english, literal(query.tsquery_in_title(), String))
+            conditions.append(self._vector().op("@@")(title_query))
+        return SearchDocument.id, conditions
 
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         if not queries:
@@ -743,38 +723,6 @@ class PostgresSearch:
         document = SearchDocument.id == document_id("project", project_id)
         found = select(each.c.number).where(exists().where(document, self._vector().op("@@")(tsquery)))
         return {queries[number - 1] for number in db.session.scalars(found)}
-
-    def first_order(self, query: TextQuery, conditions: list, size: int) -> list[Select]:
-        english = literal_column("'english'::regconfig")
-        in_title = self._vector().op("@@")(func.to_tsquery(english, literal(query.tsquery_in_title(), String)))
-
-        def newest(title_condition, title: int) -> Select:
-            # PostgreSQL walks the documents newest first until it has enough when the words are common,
-            # and sorts the few matches when they are rare; its estimates of both conditions are sound.
-            found = (
-                select(SearchDocument.id.label("project_id"))
-                .join(Project, Project.id == SearchDocument.id)  # a project's document has its id
-                .where(SearchDocument.kind == "project", self._match(query), title_condition, *conditions)
-                .order_by(SearchDocument.id.desc())
-                .limit(size)
-                .subquery()
-            )
-            return select(found.c.project_id, literal_column(str(title)).label("in_title"))
-
-        updates = (
-            select(SearchDocument.project_id.label("project_id"))
-            .distinct()
-            .join(Project, Project.id == SearchDocument.project_id)
-            .where(SearchDocument.kind == "update", self._match(query), *conditions)
-            .order_by(SearchDocument.project_id.desc())
-            .limit(size)
-            .subquery()
-        )
-        return [
-            newest(in_title, 1),
-            newest(true(), 0),
-            select(updates.c.project_id, literal_column("0").label("in_title")),
-        ]
 
     def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
         statement = (
@@ -832,10 +780,40 @@ def engine() -> SearchEngine:
 RANK_WINDOW = 200
 
 
-def first_order(query: TextQuery, conditions: list, size: int):
-    """The first `size` matching projects that pass the conditions in the cheap order, as a subquery of
-    (project_id, in_title): in_title 1 first, then newest first."""
-    parts = union_all(*engine().first_order(query, conditions, size)).subquery("parts")
+def first_order(query: TextQuery, conditions: list, size: int) -> Select:
+    """The first `size` matching projects that pass the conditions in the cheap order, as (project_id,
+    in_title): in_title 1 first, then newest first.
+
+    Each part keeps its newest `size`: projects whose own title has the words, projects whose own document
+    matches (those in the first part too, so the database's estimate of the part is sound), and projects
+    with a matching update. Together they hold the first `size` of the cheap order.
+    """
+    search = engine()
+
+    def newest(in_title: bool) -> Select:
+        document, matching = search.project_documents(query, in_title)
+        found = (
+            select(document.label("project_id"))
+            .join(Project, Project.id == document)  # a project's document has its id
+            .where(*matching, *conditions)
+            .order_by(document.desc())
+            .limit(size)
+            .subquery()
+        )
+        return select(found.c.project_id, literal_column("1" if in_title else "0").label("in_title"))
+
+    in_updates = (
+        select(Project.id.label("project_id"))
+        .where(Project.id.in_(search.project_ids(query, kinds=("update",))), *conditions)
+        .order_by(Project.id.desc())
+        .limit(size)
+        .subquery()
+    )
+    parts = union_all(
+        newest(in_title=True),
+        newest(in_title=False),
+        select(in_updates.c.project_id, literal_column("0").label("in_title")),
+    ).subquery("parts")
     in_title = func.max(parts.c.in_title)
     return (
         select(parts.c.project_id, in_title.label("in_title"))
