@@ -79,8 +79,11 @@ def similar_projects(
     """The projects most like the one described, best first, each with the reasons it is similar.
 
     Runs two statements whatever it finds: one for the candidates (shared services, shared tags, best
-    text matches) with what they share, and one for the cards of the best.
+    text matches) with what they share, and one for the cards of the best. A project merged into another
+    is never offered: its work goes on in the other, which is offered on its own merits.
     """
+    from pipeline.services.projects import listed  # projects uses this module for its duplicate check
+
     service_ids = list(dict.fromkeys(service_ids))
     tags = list(dict.fromkeys(tags))
     words = distinctive_words(title, 8)
@@ -122,7 +125,7 @@ def similar_projects(
     rows = db.session.execute(
         union_all(
             select(Project.id, literal_column("'project'"), Project.title, Project.summary).where(
-                Project.id.in_(in_candidates), others
+                Project.id.in_(in_candidates), others, listed()
             ),
             select(ProjectService.project_id, literal_column("'service'"), Service.label, literal_column("''"))
             .join(Service, Service.id == ProjectService.service_id)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pipeline.extensions import db
-from pipeline.models import SavedSearch
-from pipeline.services import saved_searches
+from pipeline.models import SavedSearch, User
+from pipeline.services import merges, projects, saved_searches
 from pipeline.timeutil import utcnow
 from tests.conftest import sign_in
 from tests.factories import NeedInput, make_project
@@ -313,3 +313,20 @@ def test_similar_projects_on_a_project_page(client, app, officer, make_officer):
         "Similar words: book, bulky, waste",
     ]
     assert cards["Garden waste subscriptions"] == ["Shared tag: waste", "Similar words: waste"]
+
+
+def test_projects_merged_away_are_not_offered_as_similar(client, app, officer, make_officer):
+    slug, _ = make_project(
+        app, officer, title="Book a bulky waste collection online", service_ids=[BULKY_WASTE], tags=["waste"],
+        summary="Residents book sofas and fridges for collection",
+    )  # fmt: skip
+    _, copy_id = make_project(app, make_officer("CRF"), title="Bulky waste bookings", service_ids=[BULKY_WASTE])
+    make_project(app, officer, title="Garden waste subscriptions", tags=["waste"], summary="Stickers")
+    with app.app_context():
+        organiser = db.session.get(User, make_officer("LDS", role="organiser").id)
+        merges.merge(organiser, copy_id, slug)
+        db.session.commit()
+        posting = projects.possible_duplicates("Bulky waste bookings", "Phone queues", [BULKY_WASTE])
+        assert [found.project.title for found in posting] == ["Book a bulky waste collection online"]
+    panel = client.page(f"/projects/{slug}").select_one("#similar").find_next("ul")
+    assert [card.h3.get_text(strip=True) for card in panel.select("li.app-card")] == ["Garden waste subscriptions"]
