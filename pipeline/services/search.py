@@ -540,12 +540,12 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
 
 @dataclass
 class Hit:
-    """Why a project matched: the best-matching document's title and a snippet, highlighted."""
+    """Why a project matched: its own document's title and a snippet, highlighted, or its newest matching
+    update's when only its updates match."""
 
     project_id: int
     kind: str
     ref_id: int
-    score: float
     title: Markup
     snippet: Markup
     # Tags, services and council names that matched, highlighted.
@@ -559,7 +559,7 @@ class Hit:
 def _hit(row, snippet: str) -> Hit:
     lines = f"{row.keywords}\n{row.places}".split("\n")
     also = [highlighted(line) for line in lines if MARK_START in line]
-    return Hit(row.project_id, row.kind, row.ref_id, row.score, highlighted(row.title), highlighted(snippet), also)
+    return Hit(row.project_id, row.kind, row.ref_id, highlighted(row.title), highlighted(snippet), also)
 
 
 class SearchEngine(Protocol):
@@ -575,7 +575,7 @@ class SearchEngine(Protocol):
         no updates, so its own document is all there is to match)."""
 
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
-        """Every matching document of these projects, scored and highlighted, in one statement."""
+        """Every matching document of these projects, highlighted, in one statement."""
 
     def window_scores(self, query: TextQuery, window, kinds: tuple[str, ...] = ()) -> Select:
         """(project_id, score) for the projects in a window (a CTE with project_id), scoring only them."""
@@ -662,16 +662,18 @@ class SqliteSearch:
         return statement.where(self._kinds(kinds)) if kinds else statement
 
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
+        # FTS5 seeks each of these projects' documents by rowid. No bm25 here: it counts every match of
+        # each word again for each rowid it seeks, which costs more than the whole page.
+        documents = select(SearchDocument.id).where(SearchDocument.project_id.in_(project_ids))
         statement = self._from_index(
             SearchDocument.project_id,
             SearchDocument.kind,
             SearchDocument.ref_id,
-            self._score().label("score"),
             func.highlight(literal_column("search_index"), 0, MARK_START, MARK_END).label("title"),
             func.highlight(literal_column("search_index"), 1, MARK_START, MARK_END).label("keywords"),
             func.highlight(literal_column("search_index"), 2, MARK_START, MARK_END).label("places"),
             func.snippet(literal_column("search_index"), 3, MARK_START, MARK_END, "…", SNIPPET_WORDS).label("snippet"),
-        ).where(self._ranked_match(query), SearchDocument.project_id.in_(project_ids))
+        ).where(self._match(query), FTS_TABLE.c.rowid.in_(documents))
         return [_hit(row, row.snippet) for row in db.session.execute(statement)]
 
 
@@ -745,7 +747,6 @@ class PostgresSearch:
             SearchDocument.project_id,
             SearchDocument.kind,
             SearchDocument.ref_id,
-            self._score(query).label("score"),
             whole(SearchDocument.title).label("title"),
             whole(SearchDocument.keywords).label("keywords"),
             whole(SearchDocument.places).label("places"),
@@ -824,13 +825,13 @@ def first_order(query: TextQuery, conditions: list, size: int) -> Select:
 
 
 def best_hits(query: TextQuery, project_ids: list[int]) -> dict[int, Hit]:
-    """For each project, its best-matching document's highlights (one statement)."""
+    """For each project, the highlights of its own document where that matches (what the card shows), or else
+    of its newest matching update (one statement)."""
     if query.empty or not project_ids:
         return {}
     best: dict[int, Hit] = {}
     for hit in engine().hits(query, project_ids):
         current = best.get(hit.project_id)
-        # A match in the project itself beats one in an update when they score the same.
-        if current is None or (hit.score, hit.kind == "project") > (current.score, current.kind == "project"):
+        if current is None or (hit.kind == "project", hit.ref_id) > (current.kind == "project", current.ref_id):
             best[hit.project_id] = hit
     return best

@@ -262,6 +262,14 @@ def test_other_kinds_of_document_find_their_project(app, officer):
         hit = page.hits[project_id]
         assert (hit.kind, hit.ref_id, str(hit.title)) == ("update", 41, "<mark>Weeknote</mark> 3")
         assert "We <mark>tested</mark> the booking form" in hit.snippet
+        # Where the project itself matches, its own text is what the card highlights; else its newest update.
+        hit = project_lists.list_projects(ProjectFilters(q="booking", sort="relevance")).hits[project_id]
+        assert (hit.kind, str(hit.title)) == ("project", "Bulky waste <mark>bookings</mark>")
+        search.index_document("update", 40, project_id=project_id, title="Weeknote 2", body="We tested the map.")
+        db.session.commit()
+        hit = project_lists.list_projects(ProjectFilters(q="weeknote tested", sort="relevance")).hits[project_id]
+        assert (hit.kind, hit.ref_id) == ("update", 41)
+        search.remove_document("update", 40)
 
         search.index_document("update", 41, project_id=project_id, title="Weeknote 3", body="Rewritten.")
         db.session.commit()
