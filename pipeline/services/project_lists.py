@@ -272,28 +272,47 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         .group_by(Project.phase, SearchDocument.facets)
     )
     facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+    # Many groups share a key (it differs only in phase), so each key is judged once: first the counts per
+    # phase and per key, then each key's places and functions once.
+    passes_others: dict[str | None, bool] = {}
+    in_phase: dict[str | None, int] = {}
+    for phase, key, count in rows:
+        if key not in passes_others:
+            places, functions = search.parse_facet_key(key)
+            passes_others[key] = _in_function(filters, functions) and _in_place(filters, places)
+        if passes_others[key]:
+            facets.phase[phase] = facets.phase.get(phase, 0) + count
+        if not filters.phase or phase in filters.phase:
+            in_phase[key] = in_phase.get(key, 0) + count
 
     def add(counts: dict, values, count: int) -> None:
         for value in set(values):
             counts[value] = counts.get(value, 0) + count
 
-    for phase, key, count in rows:
+    for key, count in in_phase.items():
         places, functions = search.parse_facet_key(key)
-        in_phase = not filters.phase or phase in filters.phase
-        in_function = not filters.function or filters.function in functions
-        in_nation = [(n, r) for n, r in places if not filters.nation or n == filters.nation]
-        in_region = [(n, r) for n, r in places if not filters.region or r == filters.region]
-        in_place = not (filters.nation or filters.region) or any(p in in_nation for p in in_region)
+        in_function, in_place = _in_function(filters, functions), _in_place(filters, places)
         if in_function and in_place:
-            facets.phase[phase] = facets.phase.get(phase, 0) + count
-            if in_phase:
-                facets.total += count
-        if in_phase and in_function:
-            add(facets.nation, [n for n, _ in in_region], count)
-            add(facets.region, [r for _, r in in_nation], count)
-        if in_phase and in_place:
+            facets.total += count
+        if in_function:
+            add(facets.nation, [n for n, r in places if not filters.region or r == filters.region], count)
+            add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
+        if in_place:
             add(facets.function, functions, count)
     return facets
+
+
+def _in_function(filters: ProjectFilters, functions: frozenset[int]) -> bool:
+    return not filters.function or filters.function in functions
+
+
+def _in_place(filters: ProjectFilters, places: tuple[tuple[str, str], ...]) -> bool:
+    """Whether one council taking part is in both the nation and the region asked for (or there is no ask)."""
+    if not (filters.nation or filters.region):
+        return True
+    return any(
+        (not filters.nation or n == filters.nation) and (not filters.region or r == filters.region) for n, r in places
+    )
 
 
 def matching_since(filters: ProjectFilters, since: datetime, limit: int = 100) -> list[Project]:
