@@ -4,6 +4,8 @@ Every test here runs once per database; the expected results are written once, s
 must return exactly them.
 """
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import delete, func, select, text
 from werkzeug.datastructures import MultiDict
@@ -381,6 +383,30 @@ def test_the_facet_groups_give_the_same_total_as_counting(app, fixture_projects)
             assert project_lists.facet_counts(filters).total == counted, filters
             found.add(counted)
         assert len(found) > 3  # the combinations find different numbers of projects, not all or none
+
+
+def test_each_facet_count_is_what_choosing_that_value_finds(app, fixture_projects):
+    """A count beside a filter's value is the number of projects the list shows once that value is chosen,
+    the other filters kept: the facet groups are judged in Python, so they are checked against counting."""
+    with app.app_context():
+        everything = project_lists.facet_counts(ProjectFilters())
+        asked = [
+            ProjectFilters(),
+            ProjectFilters(q="waste", phase=["alpha", "beta"]),
+            ProjectFilters(nation="England", region="London"),
+            *(ProjectFilters(q="waste", nation="England", function=function) for function in everything.function),
+        ]
+        checked = 0
+        for filters in asked:
+            facets = project_lists.facet_counts(filters)
+            choices = [("phase", [phase]) for phase in facets.phase]
+            choices += [(name, value) for name in ("nation", "region", "function") for value in getattr(facets, name)]
+            for name, value in choices:
+                shown = getattr(facets, name)[value[0] if name == "phase" else value]
+                chosen = replace(filters, **{name: value})
+                assert shown == project_lists.list_projects(chosen).total, (filters, name, value)
+                checked += shown > 0
+        assert checked > 10
 
 
 HOSTILE = [
