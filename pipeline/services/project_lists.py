@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cached_property
 from math import ceil
 
-from sqlalchemy import exists, func, literal_column, or_, select, union_all
+from sqlalchemy import Select, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -370,31 +370,23 @@ class FilterChoices:
 
 
 def filter_choices() -> FilterChoices:
-    """The values worth offering in the filters: only those some listed project uses, plus regions and functions.
-
-    Each is asked as "is there a listed project on this one?", which walks the value's own rows until it
-    finds one (not "is it among every listed project's values?", which reads every project for each value).
-    """
-
-    def used(link_column, link_project_column):
-        return exists().where(link_column, Project.id == link_project_column, listed())
-
+    """The values worth offering in the filters: only those some listed project uses, plus regions and functions."""
     councils = db.session.execute(
         select(Council.slug, Council.name)
-        .where(used(ProjectCouncil.council_id == Council.id, ProjectCouncil.project_id))
+        .where(Council.id.in_(_used(ProjectCouncil.council_id, ProjectCouncil.project_id)))
         .order_by(Council.name)
     ).all()
     regions = db.session.execute(select(Council.region, Council.nation).distinct().order_by(Council.region)).all()
     services = db.session.execute(
         select(Service.id, Service.label)
-        .where(used(ProjectService.service_id == Service.id, ProjectService.project_id))
+        .where(Service.id.in_(_used(ProjectService.service_id, ProjectService.project_id)))
         .order_by(Service.label)
     ).all()
     functions = db.session.execute(
         select(Function.id, Function.label).where(Function.parent_id.is_(None)).order_by(Function.label)
     ).all()
     tags = db.session.execute(
-        select(Tag.slug, Tag.name).where(used(ProjectTag.tag_id == Tag.id, ProjectTag.project_id)).order_by(Tag.name)
+        select(Tag.slug, Tag.name).where(Tag.id.in_(_used(ProjectTag.tag_id, ProjectTag.project_id))).order_by(Tag.name)
     ).all()
     return FilterChoices(
         councils=[tuple(r) for r in councils],
@@ -404,6 +396,24 @@ def filter_choices() -> FilterChoices:
         functions=[tuple(r) for r in functions],
         tags=[tuple(r) for r in tags],
     )
+
+
+def _used(value_column, project_column) -> Select:
+    """The values of a link column (a council, service or tag id) that some listed project has.
+
+    Found by skipping through the column's index from each value to the next one with a listed project on
+    it (a loose index scan): one lookup per value used, not one per link. Asked as "is there a listed
+    project on this value?" for every value instead, PostgreSQL joins every link to its project first.
+    """
+
+    def next_after(value):
+        with_listed_project = exists().where(Project.id == project_column, listed())
+        query = select(value_column).where(with_listed_project).order_by(value_column).limit(1)
+        return query.where(value_column > value) if value is not None else query
+
+    used = select(next_after(None).scalar_subquery().label("value")).cte("used", recursive=True)
+    used = used.union_all(select(next_after(used.c.value).scalar_subquery()).where(used.c.value.is_not(None)))
+    return select(used.c.value)
 
 
 def phase_counts() -> dict[str, int]:

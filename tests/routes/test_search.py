@@ -330,3 +330,18 @@ def test_projects_merged_away_are_not_offered_as_similar(client, app, officer, m
         assert [found.project.title for found in posting] == ["Book a bulky waste collection online"]
     panel = client.page(f"/projects/{slug}").select_one("#similar").find_next("ul")
     assert [card.h3.get_text(strip=True) for card in panel.select("li.app-card")] == ["Garden waste subscriptions"]
+
+
+def test_the_filters_offer_only_councils_services_and_tags_that_projects_use(client, waste_projects):
+    soup = client.page("/projects")
+
+    def offered(name: str) -> list[str]:
+        return [option.get_text(strip=True) for option in soup.select(f"#filter-{name} option") if option["value"]]
+
+    assert offered("council") == ["City of Cardiff Council", "Leeds City Council"]
+    assert offered("service") == [
+        "Bulky household waste collections",
+        "Household waste collection",
+        "Parking permits",
+    ]
+    assert offered("tag") == ["waste"]
