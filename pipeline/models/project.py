@@ -44,7 +44,7 @@ class Project(db.Model):
     summary: Mapped[str] = mapped_column(String(200))
     problem: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
-    # Indexed with what lists filter by (ix_projects_phase_listing, in models/search.py).
+    # Indexed with what lists filter by (ix_projects_facets, in models/search.py).
     phase: Mapped[str] = mapped_column(String(20))
     lead_council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -63,6 +63,10 @@ class Project(db.Model):
     # Set when an organiser merges the project into another: it is stopped, leaves every list,
     # and its address redirects to the project it was merged into.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    # What the list's facets count, as "|c:England/Yorkshire and The Humber|f:42|": the nation and region of
+    # each council taking part and the LGSL function (and parent) of each service. Kept in step with them by
+    # search.index_project, and indexed with what lists filter by (ix_projects_facets, in models/search.py).
+    facets: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     lead_council: Mapped[Council] = relationship()
     created_by: Mapped[User] = relationship()

@@ -40,10 +40,6 @@ class SearchDocument(db.Model):
     # The id of the project, update ... the document was made from.
     ref_id: Mapped[int]
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    # For a project's document, the values its facets count, as "|c:England/Yorkshire and The Humber|f:42|":
-    # the nation and region of each council taking part and the LGSL function (and parent) of each
-    # service. Kept before the long fields, so SQLite reads it without touching them.
-    facets: Mapped[str] = mapped_column(Text, default="")
     # The fields, strongest first: a match in the title counts most, one in the body least.
     title: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[str] = mapped_column(Text, default="")
@@ -52,11 +48,20 @@ class SearchDocument(db.Model):
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# What the projects list filters and sorts by (listed, dormant, phase, recently updated), read from the index
-# alone rather than from the projects' long rows (migration 0012_listing_index).
-Index("ix_projects_listing", Project.id, Project.merged_into_id, Project.phase, Project.active_at, Project.updated_at)
-# And for counting projects per phase (the home page, statistics, facets) from the index alone.
-Index("ix_projects_phase_listing", Project.phase, Project.merged_into_id, Project.active_at)
+# What the projects list filters, sorts and counts by (listed, dormant, phase, recently updated, facets), read
+# from the index alone rather than from the projects' long rows (migrations 0012_listing_index, 0013_project_facets):
+# by id, for the projects a search found,
+Index(
+    "ix_projects_listing",
+    Project.id,
+    Project.merged_into_id,
+    Project.phase,
+    Project.active_at,
+    Project.updated_at,
+    Project.facets,
+)
+# and in the order facet counts group by, for every listed project (the unsearched list, the home page).
+Index("ix_projects_facets", Project.merged_into_id, Project.phase, Project.facets, Project.active_at)
 
 
 def new_saved_search_token() -> str:

@@ -23,7 +23,6 @@ from pipeline.models import (
     ProjectCouncil,
     ProjectService,
     ProjectTag,
-    SearchDocument,
     Service,
     Tag,
 )
@@ -262,43 +261,57 @@ def facet_counts(filters: ProjectFilters) -> Facets:
 
     Each facet leaves out its own filter, so that ticking "alpha" still shows how many are in beta.
     The database groups the matching projects by phase and facet key (their councils' places and
-    their services' functions, kept on their search documents), and the facet filters are applied
-    here to those groups rather than to every project in SQL; the groups that pass them all make the total.
+    their services' functions: `Project.facets`), reading both from an index, and the facet filters are
+    applied here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
     rows = db.session.execute(
-        select(Project.phase, SearchDocument.facets, func.count())
-        .outerjoin(SearchDocument, SearchDocument.id == Project.id)  # a project's document has its id
+        select(Project.phase, Project.facets, func.count())
         .where(*_conditions(filters, skip=set(FACETS)))
-        .group_by(Project.phase, SearchDocument.facets)
+        .group_by(Project.phase, Project.facets)
     )
     facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
-    # Many groups share a key (it differs only in phase), so each key is judged once: first the counts per
-    # phase and per key, then each key's places and functions once.
-    passes_others: dict[str | None, bool] = {}
-    in_phase: dict[str | None, int] = {}
+    # Tens of thousands of groups, but far fewer keys, and far fewer sets of places and of functions: the work
+    # per group is one or two sums, each key is read once, and the nation, region and function counts come
+    # from the sums per set of places and per set of functions.
+    phases = set(filters.phase or PHASES)
+    cross_filtered = bool(filters.nation or filters.region or filters.function)
+    in_phases: dict[str | None, int] = {}
     for phase, key, count in rows:
-        if key not in passes_others:
-            places, functions = search.parse_facet_key(key)
-            passes_others[key] = _in_function(filters, functions) and _in_place(filters, places)
-        if passes_others[key]:
-            facets.phase[phase] = facets.phase.get(phase, 0) + count
-        if not filters.phase or phase in filters.phase:
-            in_phase[key] = in_phase.get(key, 0) + count
+        if phase in phases:
+            in_phases[key] = in_phases.get(key, 0) + count
+        if cross_filtered:
+            parsed = search.parse_facet_key(key)
+            if not (_in_function(filters, parsed.functions) and _in_place(filters, parsed.places)):
+                continue
+        facets.phase[phase] = facets.phase.get(phase, 0) + count
+
+    by_places: dict[str, int] = {}  # in the phases and the function chosen, per set of places
+    by_functions: dict[str, int] = {}  # in the phases and the place chosen, per set of functions
+    places_of: dict[str, tuple] = {}
+    functions_of: dict[str, frozenset] = {}
+    for key, count in in_phases.items():
+        parsed = search.parse_facet_key(key)
+        in_function = not cross_filtered or _in_function(filters, parsed.functions)
+        in_place = not cross_filtered or _in_place(filters, parsed.places)
+        if in_function and in_place:
+            facets.total += count
+        if in_function:
+            by_places[parsed.places_text] = by_places.get(parsed.places_text, 0) + count
+            places_of.setdefault(parsed.places_text, parsed.places)
+        if in_place:
+            by_functions[parsed.functions_text] = by_functions.get(parsed.functions_text, 0) + count
+            functions_of.setdefault(parsed.functions_text, parsed.functions)
 
     def add(counts: dict, values, count: int) -> None:
         for value in set(values):
             counts[value] = counts.get(value, 0) + count
 
-    for key, count in in_phase.items():
-        places, functions = search.parse_facet_key(key)
-        in_function, in_place = _in_function(filters, functions), _in_place(filters, places)
-        if in_function and in_place:
-            facets.total += count
-        if in_function:
-            add(facets.nation, [n for n, r in places if not filters.region or r == filters.region], count)
-            add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
-        if in_place:
-            add(facets.function, functions, count)
+    for text, count in by_places.items():
+        places = places_of[text]
+        add(facets.nation, [n for n, r in places if not filters.region or r == filters.region], count)
+        add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
+    for text, count in by_functions.items():
+        add(facets.function, functions_of[text], count)
     return facets
 
 

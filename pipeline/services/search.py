@@ -313,18 +313,30 @@ def facet_key(places: list[tuple[str, str]], functions: list[int | None]) -> str
     return "|" + "|".join(sorted(tokens)) + "|" if tokens else ""
 
 
+@dataclass(frozen=True)
+class FacetKey:
+    """A facet key read: the (nation, region) of each council taking part and the function ids, with the
+    key's place tokens and function tokens as text (to add up the many keys that share them)."""
+
+    places: tuple[tuple[str, str], ...]
+    functions: frozenset[int]
+    places_text: str
+    functions_text: str
+
+
 @lru_cache(maxsize=50_000)
-def parse_facet_key(key: str | None) -> tuple[tuple[tuple[str, str], ...], frozenset[int]]:
-    """The (nation, region) pairs and function ids in a facet key; many projects share a key, so each is
-    read once (hence the answer cannot be changed)."""
-    places, functions = [], set()
+def parse_facet_key(key: str | None) -> FacetKey:
+    """What a facet key holds; many projects share a key, so each is read once (hence the answer is frozen)."""
+    places, functions, place_tokens, function_tokens = [], set(), [], []
     for token in (key or "").split("|"):
         if token.startswith("c:"):
             nation, _, region = token[2:].partition("/")
             places.append((nation, region))
+            place_tokens.append(token)
         elif token.startswith("f:") and token[2:].isdigit():
             functions.add(int(token[2:]))
-    return tuple(places), frozenset(functions)
+            function_tokens.append(token)
+    return FacetKey(tuple(places), frozenset(functions), "|".join(place_tokens), "|".join(function_tokens))
 
 
 def index_document(
@@ -345,8 +357,8 @@ def remove_document(kind: str, ref_id: int) -> None:
     db.session.execute(delete(SearchDocument).where(SearchDocument.id == document_id(kind, ref_id)))
 
 
-def _store(kind: str, ref_id: int, project_id: int, fields: DocumentFields, facets: str = "") -> None:
-    values = fields.cleaned() | {"facets": facets}
+def _store(kind: str, ref_id: int, project_id: int, fields: DocumentFields) -> None:
+    values = fields.cleaned()
     document = db.session.get(SearchDocument, document_id(kind, ref_id))
     if document is None:
         db.session.add(
@@ -361,7 +373,8 @@ def _store(kind: str, ref_id: int, project_id: int, fields: DocumentFields, face
 
 
 def index_project(project: Project) -> None:
-    """Bring a project's document up to date, in the caller's transaction, after its changes are flushed."""
+    """Bring a project's document and facet key up to date, in the caller's transaction, after its changes
+    are flushed."""
     taking_part = [pc for pc in sorted(project.councils, key=lambda pc: pc.id) if pc.state != "requested"]
     lead = [project.lead_council.name] if project.lead_council is not None else []
     fields = project_fields(
@@ -378,11 +391,14 @@ def index_project(project: Project) -> None:
         if service.function is not None:
             functions += [service.function.id, service.function.parent_id]
     facets = facet_key([(pc.council.nation, pc.council.region) for pc in taking_part], functions)
-    _store("project", project.id, project.id, fields, facets)
+    if project.facets != facets:
+        project.facets = facets
+    _store("project", project.id, project.id, fields)
 
 
 def rebuild(batch_size: int = 2000) -> dict[str, int]:
-    """Make every project's document again from the projects, and the database's index from the documents.
+    """Make every project's document and facet key again from the projects, and the database's index from the
+    documents.
 
     Idempotent: a second run finds nothing to change. Runs in one transaction.
     """
@@ -404,6 +420,7 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
                 Project.problem,
                 Project.description,
                 Project.lead_council_id,
+                Project.facets,
             )
             .where(Project.id > last_id)
             .order_by(Project.id)
@@ -493,7 +510,6 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
             select(
                 SearchDocument.id,
                 SearchDocument.ref_id,
-                SearchDocument.facets,
                 SearchDocument.title,
                 SearchDocument.keywords,
                 SearchDocument.places,
@@ -502,7 +518,7 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
         )
     }
     now = utcnow()
-    inserts, updates = [], []
+    inserts, updates, facet_updates = [], [], []
     for row in rows:
         fields = project_fields(
             row.title,
@@ -513,13 +529,17 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
             services.get(row.id, []),
             [lead_names.get(row.lead_council_id, "")] + councils.get(row.id, []),
         ).cleaned()
-        fields["facets"] = facet_key(places.get(row.id, []), functions.get(row.id, []))
+        facets = facet_key(places.get(row.id, []), functions.get(row.id, []))
+        if facets != row.facets:
+            facet_updates.append({"project_id": row.id, "facets": facets})
         old = existing.get(row.id)
         if old is None:
             document = {"id": document_id("project", row.id), "kind": "project", "ref_id": row.id, "project_id": row.id}
             inserts.append({**document, "indexed_at": now, **fields})
         elif any(getattr(old, name) != value for name, value in fields.items()):
             updates.append({"document_id": old.id, "indexed_at": now, **fields})
+        elif facets != row.facets:
+            report["updated"] += 1
         else:
             report["unchanged"] += 1
     if inserts:
@@ -529,10 +549,14 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
         statement = (
             update(SearchDocument.__table__)
             .where(SearchDocument.__table__.c.id == bindparam("document_id"))
-            .values({name: bindparam(name) for name in ("facets", "title", "keywords", "places", "body", "indexed_at")})
+            .values({name: bindparam(name) for name in ("title", "keywords", "places", "body", "indexed_at")})
         )
         db.session.execute(statement, updates)
         report["updated"] += len(updates)
+    if facet_updates:
+        projects = Project.__table__
+        statement = update(projects).where(projects.c.id == bindparam("project_id")).values(facets=bindparam("facets"))
+        db.session.execute(statement, facet_updates)
 
 
 # ---- the two databases ----------------------------------------------------------------------

@@ -339,6 +339,21 @@ def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
     assert again.output.strip() == f"0 added, 0 updated, 0 removed, {len(FIXTURE)} unchanged search documents"
 
 
+def test_rebuild_repairs_a_projects_facet_key(app, fixture_projects):
+    """The facet counts read each project's own facet key; a rebuild makes it again from the project."""
+    with app.app_context():
+        expected = project_lists.facet_counts(ProjectFilters())
+        assert sum(expected.nation.values()) > 0 and expected.function
+        garden = fixture_projects["Garden waste subscriptions"]
+        db.session.execute(text("UPDATE projects SET facets = '' WHERE id = :id"), {"id": garden})
+        db.session.commit()
+        assert project_lists.facet_counts(ProjectFilters()) != expected
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.output.strip() == f"0 added, 1 updated, 0 removed, {len(FIXTURE) - 1} unchanged search documents"
+    with app.app_context():
+        assert project_lists.facet_counts(ProjectFilters()) == expected
+
+
 def test_filters_checked_a_few_per_statement_give_the_same_answer(app, fixture_projects, monkeypatch):
     """Fan-out checks the filters of many saved searches in a few statements; cutting them up changes nothing."""
     searches = [ProjectFilters(q="waste", nation=n) for n in ("England", "Wales", "")] + [
