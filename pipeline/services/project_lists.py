@@ -270,48 +270,43 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         .group_by(Project.phase, Project.facets)
     )
     facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
-    # Tens of thousands of groups, but far fewer keys, and far fewer sets of places and of functions: the work
-    # per group is one or two sums, each key is read once, and the nation, region and function counts come
-    # from the sums per set of places and per set of functions.
+    # Tens of thousands of groups, but far fewer keys, and far fewer sets of places and of functions: each key
+    # is judged once, and the nation, region and function counts come from sums per set of places and per
+    # set of functions.
     phases = set(filters.phase or PHASES)
-    cross_filtered = bool(filters.nation or filters.region or filters.function)
+    judged: dict[str | None, tuple[search.FacetKey, bool, bool]] = {}  # key: (read, in function, in place)
     in_phases: dict[str | None, int] = {}
     for phase, key, count in rows:
+        judgement = judged.get(key)
+        if judgement is None:
+            parsed = search.parse_facet_key(key)
+            judgement = (parsed, _in_function(filters, parsed.functions), _in_place(filters, parsed.places))
+            judged[key] = judgement
         if phase in phases:
             in_phases[key] = in_phases.get(key, 0) + count
-        if cross_filtered:
-            parsed = search.parse_facet_key(key)
-            if not (_in_function(filters, parsed.functions) and _in_place(filters, parsed.places)):
-                continue
-        facets.phase[phase] = facets.phase.get(phase, 0) + count
+        if judgement[1] and judgement[2]:
+            facets.phase[phase] = facets.phase.get(phase, 0) + count
 
-    by_places: dict[str, int] = {}  # in the phases and the function chosen, per set of places
-    by_functions: dict[str, int] = {}  # in the phases and the place chosen, per set of functions
-    places_of: dict[str, tuple] = {}
-    functions_of: dict[str, frozenset] = {}
+    by_places: dict[frozenset, int] = {}  # in the phases and the function chosen
+    by_functions: dict[frozenset, int] = {}  # in the phases and the place chosen
     for key, count in in_phases.items():
-        parsed = search.parse_facet_key(key)
-        in_function = not cross_filtered or _in_function(filters, parsed.functions)
-        in_place = not cross_filtered or _in_place(filters, parsed.places)
+        parsed, in_function, in_place = judged[key]
         if in_function and in_place:
             facets.total += count
         if in_function:
-            by_places[parsed.places_text] = by_places.get(parsed.places_text, 0) + count
-            places_of.setdefault(parsed.places_text, parsed.places)
+            by_places[parsed.places] = by_places.get(parsed.places, 0) + count
         if in_place:
-            by_functions[parsed.functions_text] = by_functions.get(parsed.functions_text, 0) + count
-            functions_of.setdefault(parsed.functions_text, parsed.functions)
+            by_functions[parsed.functions] = by_functions.get(parsed.functions, 0) + count
 
     def add(counts: dict, values, count: int) -> None:
         for value in set(values):
             counts[value] = counts.get(value, 0) + count
 
-    for text, count in by_places.items():
-        places = places_of[text]
+    for places, count in by_places.items():
         add(facets.nation, [n for n, r in places if not filters.region or r == filters.region], count)
         add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
-    for text, count in by_functions.items():
-        add(facets.function, functions_of[text], count)
+    for functions, count in by_functions.items():
+        add(facets.function, functions, count)
     return facets
 
 
@@ -319,7 +314,7 @@ def _in_function(filters: ProjectFilters, functions: frozenset[int]) -> bool:
     return not filters.function or filters.function in functions
 
 
-def _in_place(filters: ProjectFilters, places: tuple[tuple[str, str], ...]) -> bool:
+def _in_place(filters: ProjectFilters, places: frozenset[tuple[str, str]]) -> bool:
     """Whether one council taking part is in both the nation and the region asked for (or there is no ask)."""
     if not (filters.nation or filters.region):
         return True

@@ -315,28 +315,24 @@ def facet_key(places: list[tuple[str, str]], functions: list[int | None]) -> str
 
 @dataclass(frozen=True)
 class FacetKey:
-    """A facet key read: the (nation, region) of each council taking part and the function ids, with the
-    key's place tokens and function tokens as text (to add up the many keys that share them)."""
+    """A facet key read: the (nation, region) of each council taking part, and the function ids. Frozen sets,
+    as the facet counts add up the many keys that share them, and a frozen set keeps its hash."""
 
-    places: tuple[tuple[str, str], ...]
+    places: frozenset[tuple[str, str]]
     functions: frozenset[int]
-    places_text: str
-    functions_text: str
 
 
 @lru_cache(maxsize=50_000)
 def parse_facet_key(key: str | None) -> FacetKey:
     """What a facet key holds; many projects share a key, so each is read once (hence the answer is frozen)."""
-    places, functions, place_tokens, function_tokens = [], set(), [], []
+    places, functions = [], set()
     for token in (key or "").split("|"):
         if token.startswith("c:"):
             nation, _, region = token[2:].partition("/")
             places.append((nation, region))
-            place_tokens.append(token)
         elif token.startswith("f:") and token[2:].isdigit():
             functions.add(int(token[2:]))
-            function_tokens.append(token)
-    return FacetKey(tuple(places), frozenset(functions), "|".join(place_tokens), "|".join(function_tokens))
+    return FacetKey(frozenset(places), frozenset(functions))
 
 
 def index_document(
@@ -391,8 +387,7 @@ def index_project(project: Project) -> None:
         if service.function is not None:
             functions += [service.function.id, service.function.parent_id]
     facets = facet_key([(pc.council.nation, pc.council.region) for pc in taking_part], functions)
-    if project.facets != facets:
-        project.facets = facets
+    project.facets = facets  # an unchanged value writes nothing
     _store("project", project.id, project.id, fields)
 
 
@@ -530,7 +525,8 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
             [lead_names.get(row.lead_council_id, "")] + councils.get(row.id, []),
         ).cleaned()
         facets = facet_key(places.get(row.id, []), functions.get(row.id, []))
-        if facets != row.facets:
+        facets_changed = facets != row.facets
+        if facets_changed:
             facet_updates.append({"project_id": row.id, "facets": facets})
         old = existing.get(row.id)
         if old is None:
@@ -538,7 +534,7 @@ def _rebuild_batch(rows, ids: list[int], report: dict[str, int]) -> None:
             inserts.append({**document, "indexed_at": now, **fields})
         elif any(getattr(old, name) != value for name, value in fields.items()):
             updates.append({"document_id": old.id, "indexed_at": now, **fields})
-        elif facets != row.facets:
+        elif facets_changed:
             report["updated"] += 1
         else:
             report["unchanged"] += 1
