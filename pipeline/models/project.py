@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.extensions import db
@@ -162,9 +162,11 @@ class JoinRequest(db.Model):
 
 class ProjectService(db.Model):
     __tablename__ = "project_services"
+    # The projects with a service, read from the index alone (similar projects, filters): migration 0014.
+    __table_args__ = (Index("ix_project_services_service_project", "service_id", "project_id"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True, index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
 
 
 class Tag(db.Model):
@@ -178,9 +180,11 @@ class Tag(db.Model):
 
 class ProjectTag(db.Model):
     __tablename__ = "project_tags"
+    # The projects with a tag, read from the index alone (similar projects, filters): migration 0014.
+    __table_args__ = (Index("ix_project_tags_tag_project", "tag_id", "project_id"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
 
 
 class ProjectLink(db.Model):
