@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import false, func, literal_column, select, true, union, union_all
 from sqlalchemy.orm import joinedload
@@ -37,6 +38,7 @@ class SimilarProject:
     score: int
 
 
+@lru_cache(maxsize=50_000)
 def root(word: str) -> str:
     """A rough stem, so "bins" and "bin" or "collection" and "collecting" count as the same word."""
     if word.endswith("ies") and len(word) > 4:
@@ -117,7 +119,9 @@ def similar_projects(
             .order_by(hits.c.score.desc(), hits.c.project_id.desc())
             .limit(CANDIDATES_PER_REASON)
         )
-    parts = [select(part.subquery().c.project_id) for part in (by_service, by_tag, by_text)]
+    # A reason with nothing to share is left out: an empty IN () would make the database read every link.
+    reasons = [part for part, wanted in ((by_service, service_ids), (by_tag, tags), (by_text, True)) if wanted]
+    parts = [select(part.subquery().c.project_id) for part in reasons]
     candidates = union(*parts).cte("candidates")
     in_candidates = select(candidates.c.project_id)
     others = Project.id != exclude_id if exclude_id is not None else true()

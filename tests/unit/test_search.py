@@ -488,6 +488,8 @@ def test_possible_duplicates_when_posting(app, fixture_projects):
         assert found[0].reasons[1] == "Similar words: bulky, waste, bookings"
         # Nothing in common: nothing to stop posting for.
         assert projects.possible_duplicates("Zebra crossings", "Children cross busy roads", []) == []
+        # Nothing to compare at all: no services, no tags, only common words.
+        assert projects.possible_duplicates("A new council project", "", []) == []
         # Words alone count when there are enough of them.
         found = projects.possible_duplicates("Garden waste subscription renewals", "", [])
         assert [(d.project.title, d.reasons) for d in found] == [
