@@ -443,7 +443,10 @@ def merged_destination(project: Project) -> Project | None:
 
 
 def dormant_before() -> datetime:
-    return utcnow() - timedelta(days=DORMANT_AFTER_DAYS)
+    """A project not closed with no activity since this time is dormant: the start of the day DORMANT_AFTER_DAYS
+    ago, so the cut-off, and with it what lists show and count, moves once a day."""
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=DORMANT_AFTER_DAYS)
 
 
 def is_dormant(project: Project) -> bool:
