@@ -1,5 +1,8 @@
 """Engine behaviour we rely on: SQLite pragmas, write transactions, statement counts."""
 
+import re
+import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +14,22 @@ from pipeline.extensions import db
 
 WRITE_OPTION = "pipeline_write"
 
+# What the projects lists filter, count and search by. A statement that writes to one of these tables (or
+# might: any INSERT, UPDATE, DELETE or TRUNCATE naming one) gives the listing version a new token as its
+# transaction commits, so facet counts kept under the old token are never used again.
+LISTING_TABLES = (
+    "projects|project_councils|project_services|project_tags|people_needs|search_documents|search_index"
+    "|councils|services|functions|tags"
+)
+WRITES_TO_LISTINGS = re.compile(
+    rf"^\s*(?:INSERT|UPDATE|DELETE|TRUNCATE|REPLACE)\b.*?\b(?:{LISTING_TABLES})\b", re.IGNORECASE | re.DOTALL
+)
+LISTINGS_CHANGED = "pipeline_listings_changed"
+TABLE_EXISTS = {
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'listing_versions'",
+    "postgresql": "SELECT to_regclass('listing_versions') IS NOT NULL",
+}
+
 
 def configure_engine(app: Flask) -> None:
     """Attach pragmas, transaction handling and the statement counter to the app's engine."""
@@ -19,6 +38,9 @@ def configure_engine(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     event.listen(engine, "before_cursor_execute", _count_statement)
+    event.listen(engine, "before_cursor_execute", _note_listing_write)
+    event.listen(engine, "commit", _new_listing_version)
+    event.listen(engine, "rollback", _forget_listing_write)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -45,6 +67,48 @@ def _configure_sqlite(engine: Engine) -> None:
 def _count_statement(conn, cursor, statement, parameters, context, executemany):
     if has_request_context():
         g.sql_count = g.get("sql_count", 0) + 1
+
+
+def _note_listing_write(conn, cursor, statement, parameters, context, executemany):
+    if WRITES_TO_LISTINGS.match(statement):
+        conn.info[LISTINGS_CHANGED] = True
+
+
+def _new_listing_version(conn):
+    """As a transaction that wrote to the lists' tables commits, give the listing version a new token, in the
+    same transaction (so whoever sees the writes sees the token). The last statement before COMMIT, so no
+    transaction waits for another's writes while holding the row."""
+    if conn.info.pop(LISTINGS_CHANGED, False):
+        token = uuid.uuid4().hex  # hexadecimal: safe to put in the statement
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            # Migrations write to these tables before the listing version's exists (and after it goes).
+            cursor.execute(TABLE_EXISTS[conn.dialect.name])
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    "INSERT INTO listing_versions (id, token) VALUES (1, '" + token + "') "
+                    "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
+                )
+        finally:
+            cursor.close()
+        listing_changed(conn.engine)
+
+
+def _forget_listing_write(conn):
+    conn.info.pop(LISTINGS_CHANGED, None)
+
+
+_listing_caches: "weakref.WeakKeyDictionary[Engine, dict]" = weakref.WeakKeyDictionary()
+
+
+def listing_cache(engine: Engine) -> dict:
+    """A per-process cache for what the projects lists count, for one engine; emptied when this process
+    changes the lists (other processes' changes are seen through the listing version's token)."""
+    return _listing_caches.setdefault(engine, {})
+
+
+def listing_changed(engine: Engine) -> None:
+    listing_cache(engine).clear()
 
 
 def begin_write() -> None:

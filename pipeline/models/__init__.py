@@ -26,7 +26,7 @@ from pipeline.models.project import (
     ProjectTag,
     Tag,
 )
-from pipeline.models.search import DOCUMENT_KINDS, SavedSearch, SearchDocument, document_id
+from pipeline.models.search import DOCUMENT_KINDS, ListingVersion, SavedSearch, SearchDocument, document_id
 from pipeline.models.update import UPDATE_KINDS, ProjectUpdate, UpdateReport
 from pipeline.models.user import ROLES, SignInAttempt, User
 
@@ -53,6 +53,7 @@ __all__ = [
     "ProjectTag",
     "Tag",
     "DOCUMENT_KINDS",
+    "ListingVersion",
     "SavedSearch",
     "SearchDocument",
     "document_id",

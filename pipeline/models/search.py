@@ -92,3 +92,14 @@ class SavedSearch(db.Model):
     def path(self) -> str:
         """The projects list with this search and its filters."""
         return f"/projects?{self.key}" if self.key else "/projects"
+
+
+class ListingVersion(db.Model):
+    """Which version of the projects lists' data the database holds: one row, given a new random token in the
+    same transaction as any write that could change what a list counts (see pipeline.database). Facet counts
+    are kept per token, so no process reuses counts made before a change it cannot see."""
+
+    __tablename__ = "listing_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
