@@ -1,6 +1,7 @@
 """Lists of projects: the filters people share as URLs, council and service pages, the home page."""
 
 import re
+import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
@@ -10,6 +11,7 @@ from sqlalchemy import Select, exists, func, literal_column, or_, select, union_
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from pipeline.database import LISTINGS_CHANGED, listing_cache
 from pipeline.extensions import db
 from pipeline.models import (
     ACTIVE_PHASES,
@@ -18,6 +20,7 @@ from pipeline.models import (
     PHASES,
     Council,
     Function,
+    ListingVersion,
     PeopleNeed,
     Project,
     ProjectCouncil,
@@ -108,6 +111,21 @@ class ProjectFilters:
     def filtered(self) -> bool:
         """Whether a filter (not the search) narrows the list."""
         return bool(self.to_args(page=1, sort=default_sort(""), q=""))
+
+    def counted_by(self) -> tuple:
+        """What the facet counts depend on: everything but the page and the order."""
+        return (
+            self.text_query.clauses,
+            tuple(self.phase),
+            self.council,
+            self.nation,
+            self.region,
+            self.service,
+            self.function,
+            self.tag,
+            tuple(self.seeking),
+            self.dormant,
+        )
 
     @property
     def ranked(self) -> bool:
@@ -255,8 +273,41 @@ class Facets:
     # How many projects pass every filter: the list's total, without counting again.
     total: int = 0
 
+    def copy(self) -> "Facets":
+        return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
+
+
+FACET_CACHE_SIZE = 256
+_facet_cache_lock = threading.Lock()
+
 
 def facet_counts(filters: ProjectFilters) -> Facets:
+    """Counts per phase, nation, region and function, and the list's total: kept, per process, for as long as
+    nothing they count has changed (the listing version's token, read first) and the dormancy cut-off has not
+    moved (it moves once a day); otherwise counted, in one statement whatever the data.
+
+    Not kept from a transaction that has written to what lists count: its counts could include writes that
+    are later rolled back.
+    """
+    token = db.session.scalar(select(ListingVersion.token).where(ListingVersion.id == 1))
+    if token is None or db.session.connection().info.get(LISTINGS_CHANGED):
+        return _count_facets(filters)
+    key = (token, dormant_before(), filters.counted_by())
+    cache = listing_cache(db.engine)
+    with _facet_cache_lock:
+        kept = cache.pop(key, None)
+        if kept is not None:
+            cache[key] = kept  # the most recently used last
+            return kept.copy()
+    facets = _count_facets(filters)
+    with _facet_cache_lock:
+        cache[key] = facets.copy()
+        while len(cache) > FACET_CACHE_SIZE:
+            del cache[next(iter(cache))]
+    return facets
+
+
+def _count_facets(filters: ProjectFilters) -> Facets:
     """Counts per phase, nation, region and function, and the list's total, from one statement whatever the data.
 
     Each facet leaves out its own filter, so that ticking "alpha" still shows how many are in beta.
