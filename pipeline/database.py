@@ -94,6 +94,12 @@ def _new_listing_version(conn):
         listing_changed(conn.engine)
 
 
+def lists_changed() -> None:
+    """Say that the session's transaction changes what the projects lists count, whatever it wrote (after data
+    was changed by hand, say): its commit gives the listing version a new token."""
+    db.session.connection().info[LISTINGS_CHANGED] = True
+
+
 def _forget_listing_write(conn):
     conn.info.pop(LISTINGS_CHANGED, None)
 

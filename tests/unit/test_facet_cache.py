@@ -3,7 +3,7 @@
 Every test here runs once per database.
 """
 
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from pipeline import create_app
 from pipeline.extensions import db
@@ -57,7 +57,8 @@ def test_a_change_made_by_another_process_is_counted(app, officer):
     try:
         make_project(other, officer, title="Garden waste subscriptions")
         with other.app_context():
-            db.session.execute(update(Project).where(Project.title == "Bin collection day finder").values(phase="alpha"))
+            finder = Project.title == "Bin collection day finder"
+            db.session.execute(update(Project).where(finder).values(phase="alpha"))
             db.session.commit()
     finally:
         with other.app_context():
@@ -92,3 +93,19 @@ def test_counts_from_a_transaction_that_wrote_are_not_kept(app, officer):
         db.session.rollback()
     # ...which nobody else ever sees.
     assert discovery_and_alpha(app) == (1, 0)
+
+
+def test_rebuilding_the_search_index_counts_again_after_changes_by_hand(app, officer):
+    make_project(app, officer, title="Bin collection day finder")
+    assert discovery_and_alpha(app) == (1, 0)
+    # By hand: straight to the database, not through the app.
+    by_hand = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with by_hand.begin() as connection:
+            connection.execute(text("UPDATE projects SET phase = 'alpha'"))
+    finally:
+        by_hand.dispose()
+    assert discovery_and_alpha(app) == (1, 0)  # kept, as nothing the app did changed the lists
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert discovery_and_alpha(app) == (0, 1)
