@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from pipeline import create_app
-from pipeline.database import listing_changed
+from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
 from pipeline.models import Project
 from pipeline.services import project_lists, projects, similar
@@ -93,7 +93,7 @@ def main() -> None:
                 return page
 
             def first(run=run):
-                listing_changed(db.engine)
+                forget_kept_counts(db.engine)
                 return run()
 
             first_times, again_times = timed(first, args.rounds), timed(run, args.rounds)
@@ -136,7 +136,7 @@ def main() -> None:
 
         def first(get=get):
             with app.app_context():
-                listing_changed(db.engine)
+                forget_kept_counts(db.engine)
             get()
 
         report(f"/projects {label} (first)", timed(first, max(5, args.rounds // 2)), f"{statements[-1]} statements")

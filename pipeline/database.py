@@ -1,6 +1,7 @@
 """Engine behaviour we rely on: SQLite pragmas, write transactions, statement counts."""
 
 import re
+import threading
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -91,30 +92,65 @@ def _new_listing_version(conn):
                 )
         finally:
             cursor.close()
-        listing_changed(conn.engine)
+        forget_kept_counts(conn.engine)
 
 
-def lists_changed() -> None:
+def mark_lists_changed() -> None:
     """Say that the session's transaction changes what the projects lists count, whatever it wrote (after data
     was changed by hand, say): its commit gives the listing version a new token."""
     db.session.connection().info[LISTINGS_CHANGED] = True
+
+
+def wrote_to_lists() -> bool:
+    """Whether the session's transaction has written to what the projects lists count (not yet committed)."""
+    return bool(db.session.connection().info.get(LISTINGS_CHANGED))
 
 
 def _forget_listing_write(conn):
     conn.info.pop(LISTINGS_CHANGED, None)
 
 
-_listing_caches: "weakref.WeakKeyDictionary[Engine, dict]" = weakref.WeakKeyDictionary()
+class KeptCounts:
+    """What one process keeps of the projects lists' counts for one engine, the most recently used last.
+
+    Keys start with the listing version's token, so counts made before a change are never found again; the
+    process also forgets them all when it commits a change itself. One lock guards every use, as a web server's
+    threads share it.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._kept: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._kept.pop(key, None)
+            if value is not None:
+                self._kept[key] = value
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._kept[key] = value
+            while len(self._kept) > self.size:
+                del self._kept[next(iter(self._kept))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
-def listing_cache(engine: Engine) -> dict:
-    """A per-process cache for what the projects lists count, for one engine; emptied when this process
-    changes the lists (other processes' changes are seen through the listing version's token)."""
-    return _listing_caches.setdefault(engine, {})
+_kept_counts: "weakref.WeakKeyDictionary[Engine, KeptCounts]" = weakref.WeakKeyDictionary()
 
 
-def listing_changed(engine: Engine) -> None:
-    listing_cache(engine).clear()
+def kept_counts(engine: Engine) -> KeptCounts:
+    return _kept_counts.setdefault(engine, KeptCounts())
+
+
+def forget_kept_counts(engine: Engine) -> None:
+    """Forget every count this process kept for the engine, as any change to the lists makes it do."""
+    kept_counts(engine).clear()
 
 
 def begin_write() -> None:

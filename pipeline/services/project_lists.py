@@ -1,7 +1,6 @@
 """Lists of projects: the filters people share as URLs, council and service pages, the home page."""
 
 import re
-import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
@@ -11,7 +10,7 @@ from sqlalchemy import Select, exists, func, literal_column, or_, select, union_
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from pipeline.database import LISTINGS_CHANGED, listing_cache
+from pipeline.database import kept_counts, wrote_to_lists
 from pipeline.extensions import db
 from pipeline.models import (
     ACTIVE_PHASES,
@@ -113,19 +112,13 @@ class ProjectFilters:
         return bool(self.to_args(page=1, sort=default_sort(""), q=""))
 
     def counted_by(self) -> tuple:
-        """What the facet counts depend on: everything but the page and the order."""
-        return (
-            self.text_query.clauses,
-            tuple(self.phase),
-            self.council,
-            self.nation,
-            self.region,
-            self.service,
-            self.function,
-            self.tag,
-            tuple(self.seeking),
-            self.dormant,
-        )
+        """What the facet counts depend on: every filter and the search as parsed, not the page or the order."""
+        values = [self.text_query.clauses]
+        for f in fields(self):
+            if f.name not in ("q", "page", "sort"):
+                value = getattr(self, f.name)
+                values.append(tuple(value) if isinstance(value, list) else value)
+        return tuple(values)
 
     @property
     def ranked(self) -> bool:
@@ -277,10 +270,6 @@ class Facets:
         return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
 
 
-FACET_CACHE_SIZE = 256
-_facet_cache_lock = threading.Lock()
-
-
 def facet_counts(filters: ProjectFilters) -> Facets:
     """Counts per phase, nation, region and function, and the list's total: kept, per process, for as long as
     nothing they count has changed (the listing version's token, read first) and the dormancy cut-off has not
@@ -290,21 +279,15 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     are later rolled back.
     """
     token = db.session.scalar(select(ListingVersion.token).where(ListingVersion.id == 1))
-    if token is None or db.session.connection().info.get(LISTINGS_CHANGED):
+    if token is None or wrote_to_lists():
         return _count_facets(filters)
     key = (token, dormant_before(), filters.counted_by())
-    cache = listing_cache(db.engine)
-    with _facet_cache_lock:
-        kept = cache.pop(key, None)
-        if kept is not None:
-            cache[key] = kept  # the most recently used last
-            return kept.copy()
-    facets = _count_facets(filters)
-    with _facet_cache_lock:
-        cache[key] = facets.copy()
-        while len(cache) > FACET_CACHE_SIZE:
-            del cache[next(iter(cache))]
-    return facets
+    kept = kept_counts(db.engine)
+    facets = kept.get(key)
+    if facets is None:
+        facets = _count_facets(filters)
+        kept.put(key, facets)
+    return facets.copy()  # the caller's to change
 
 
 def _count_facets(filters: ProjectFilters) -> Facets:

@@ -397,7 +397,7 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
 
     Idempotent: a second run finds nothing to change. Runs in one transaction.
     """
-    from pipeline.database import begin_write, lists_changed
+    from pipeline.database import begin_write, mark_lists_changed
 
     begin_write()
     report = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
@@ -428,7 +428,7 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
         _rebuild_batch(rows, ids, report)
     _rebuild_updates(report)
     # Whatever changed by hand, every process counts the projects lists again.
-    lists_changed()
+    mark_lists_changed()
     if db.engine.dialect.name == "sqlite":
         # Rebuild FTS5's own index from the documents too, in case it drifted (a trigger lost, say).
         db.session.connection().exec_driver_sql("INSERT INTO search_index(search_index) VALUES ('rebuild')")
