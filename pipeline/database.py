@@ -185,11 +185,11 @@ def statement_counter() -> Iterator[list[int]]:
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-# The full-text index that migration 0007_search builds for one kind of database only, beside the
-# search_documents table: the models do not describe it, so schema comparisons leave it out.
+# The full-text index that migrations 0007_search and 0016_title_vector build for one kind of database only,
+# beside the search_documents table: the models do not describe it, so schema comparisons leave it out.
 SEARCH_INDEX_TABLE = "search_index"
-SEARCH_VECTOR_COLUMN = "search_vector"
-SEARCH_VECTOR_INDEX = "ix_search_documents_search_vector"
+SEARCH_VECTOR_COLUMNS = {"search_vector", "title_vector"}
+SEARCH_VECTOR_INDEXES = {"ix_search_documents_search_vector", "ix_search_documents_title_vector"}
 
 
 def include_in_schema_comparison(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -197,7 +197,7 @@ def include_in_schema_comparison(name: str | None, type_: str, parent_names: dic
     if type_ == "table":
         return not (name or "").startswith(SEARCH_INDEX_TABLE)
     if type_ == "column":
-        return not (name == SEARCH_VECTOR_COLUMN and parent_names.get("table_name") == "search_documents")
+        return not (name in SEARCH_VECTOR_COLUMNS and parent_names.get("table_name") == "search_documents")
     if type_ == "index":
-        return name != SEARCH_VECTOR_INDEX
+        return name not in SEARCH_VECTOR_INDEXES
     return True

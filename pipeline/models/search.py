@@ -24,9 +24,9 @@ def document_id(kind: str, ref_id: int) -> int:
 class SearchDocument(db.Model):
     """One thing search can find (a project, or a project's update), as the text of its fields.
 
-    The database indexes these rows itself, in a way the ORM does not see (migration 0007_search):
-    on SQLite an external-content FTS5 table `search_index` kept in step by triggers, and on
-    PostgreSQL a generated `search_vector` tsvector column with a GIN index.
+    The database indexes these rows itself, in a way the ORM does not see (migrations 0007_search and
+    0016_title_vector): on SQLite an external-content FTS5 table `search_index` kept in step by triggers,
+    and on PostgreSQL generated `search_vector` and `title_vector` tsvector columns with GIN indexes.
     """
 
     __tablename__ = "search_documents"

@@ -136,13 +136,18 @@ class TextQuery:
         return "{title} : (" + self.wanted().fts5() + ")"
 
     def tsquery_in_title(self) -> str:
-        """The same in to_tsquery's syntax: each word weighted A, the title's weight. Words are letters and
-        digits only, so quoting each makes it a plain word."""
+        """The same in to_tsquery's syntax, for the title's own tsvector. Words are letters and digits only, so
+        quoting each makes it a plain word."""
         clauses = []
         for clause in self.wanted().clauses:
-            terms = [" <-> ".join(f"'{word}':A" for word in term.words) for term in clause]
+            terms = [" <-> ".join(f"'{word}'" for word in term.words) for term in clause]
             clauses.append("(" + " & ".join(f"({term})" for term in terms) + ")")
         return " | ".join(clauses)
+
+    @property
+    def leaves_out(self) -> bool:
+        """Whether the query leaves out documents with some word (-word)."""
+        return any(term.negated for clause in self.clauses for term in clause)
 
     def wanted(self) -> "TextQuery":
         """The query without the terms it leaves out: what ranking and highlighting look for."""
@@ -727,12 +732,18 @@ class PostgresSearch:
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         # PostgreSQL walks the documents newest first until it has enough when the words are common, and
         # sorts the few matches when they are rare.
-        conditions = [SearchDocument.kind == "project", self._match(query)]
-        if in_title:
-            english = literal_column("'english'::regconfig")
-            title_query = func.to_tsquery(english, literal(query.tsquery_in_title(), String))
-            conditions.append(self._vector().op("@@")(title_query))
-        return SearchDocument.id, conditions
+        if not in_title:
+            return SearchDocument.id, [SearchDocument.kind == "project", self._match(query)]
+        # The title has its own tsvector (and GIN index): small, so quick to check, where search_vector's
+        # weights made PostgreSQL read all of each document's words. A title with the words matches the
+        # whole document too, unless the query leaves words out.
+        english = literal_column("'english'::regconfig")
+        title_query = func.to_tsquery(english, literal(query.tsquery_in_title(), String))
+        conditions = [
+            SearchDocument.kind == "project",
+            literal_column("search_documents.title_vector").op("@@")(title_query),
+        ]
+        return SearchDocument.id, conditions + ([self._match(query)] if query.leaves_out else [])
 
     def queries_matching_own_document(self, queries: list[TextQuery], project_id: int) -> set[TextQuery]:
         if not queries:

@@ -314,6 +314,29 @@ def test_only_a_window_is_scored_and_the_rest_keeps_the_cheap_order(app, fixture
     ]
 
 
+def test_the_cheap_order_puts_titles_with_the_words_first_and_keeps_out_what_a_search_leaves_out(
+    app, fixture_projects, monkeypatch
+):
+    """With a window of one, each page shows the cheap order alone: the words in the title first (a phrase as
+    a phrase), and never a project whose title has the words but whose text has a word left out."""
+
+    def pages(typed: str) -> list[list[str]]:
+        with app.app_context():
+            found = []
+            for number in range(1, 5):
+                filters = ProjectFilters(q=typed, sort="relevance", page=number)
+                found.append([p.title for p in project_lists.list_projects(filters, per_page=1).items])
+            return found
+
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    # Garden waste has "waste" in its title but "garden" too; the bin finder has "waste" in a tag.
+    assert pages("waste -garden") == [[BULKY], [FINDER], [], []]
+    assert pages('"bulky waste"') == [[BULKY], [], [], []]
+    # "parking" is in both titles; visitor parking is newer.
+    assert pages("parking -visitor") == [[RESIDENTS], [], [], []]
+    assert pages("parking") == [[VISITOR], [RESIDENTS], [], []]
+
+
 def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["search", "rebuild"])
