@@ -704,13 +704,17 @@ class SqliteSearch:
         return [_hit(row, row.snippet) for row in db.session.execute(statement)]
 
 
+ENGLISH = literal_column("'english'::regconfig")
+
+
 class PostgresSearch:
-    """PostgreSQL: a generated, weighted `search_vector` on search_documents, with a GIN index."""
+    """PostgreSQL: a generated, weighted `search_vector` on search_documents, and the title's own
+    `title_vector`, each with a GIN index."""
 
     name = "postgresql"
 
     def _tsquery(self, query: TextQuery):
-        return func.websearch_to_tsquery(literal_column("'english'::regconfig"), literal(query.websearch(), String))
+        return func.websearch_to_tsquery(ENGLISH, literal(query.websearch(), String))
 
     def _vector(self):
         return literal_column("search_documents.search_vector")
@@ -737,8 +741,7 @@ class PostgresSearch:
         # The title has its own tsvector (and GIN index): small, so quick to check, where search_vector's
         # weights made PostgreSQL read all of each document's words. A title with the words matches the
         # whole document too, unless the query leaves words out.
-        english = literal_column("'english'::regconfig")
-        title_query = func.to_tsquery(english, literal(query.tsquery_in_title(), String))
+        title_query = func.to_tsquery(ENGLISH, literal(query.tsquery_in_title(), String))
         conditions = [
             SearchDocument.kind == "project",
             literal_column("search_documents.title_vector").op("@@")(title_query),
@@ -754,7 +757,7 @@ class PostgresSearch:
             .table_valued("value", with_ordinality="number")
             .render_derived()
         )
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), each.c.value)
+        tsquery = func.websearch_to_tsquery(ENGLISH, each.c.value)
         document = SearchDocument.id == document_id("project", project_id)
         found = select(each.c.number).where(exists().where(document, self._vector().op("@@")(tsquery)))
         return {queries[number - 1] for number in db.session.scalars(found)}
@@ -770,11 +773,10 @@ class PostgresSearch:
     def hits(self, query: TextQuery, project_ids: list[int]) -> list[Hit]:
         marks = f'StartSel="{MARK_START}", StopSel="{MARK_END}"'
         snippet_options = f"MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, MaxFragments=1, {marks}"
-        english = literal_column("'english'::regconfig")
         wanted = self._tsquery(query.wanted())
 
         def whole(field):
-            return func.ts_headline(english, field, wanted, f"HighlightAll=true, {marks}")
+            return func.ts_headline(ENGLISH, field, wanted, f"HighlightAll=true, {marks}")
 
         statement = select(
             SearchDocument.project_id,
@@ -783,7 +785,7 @@ class PostgresSearch:
             whole(SearchDocument.title).label("title"),
             whole(SearchDocument.keywords).label("keywords"),
             whole(SearchDocument.places).label("places"),
-            func.ts_headline(english, SearchDocument.body, wanted, snippet_options).label("snippet"),
+            func.ts_headline(ENGLISH, SearchDocument.body, wanted, snippet_options).label("snippet"),
             func.left(SearchDocument.body, 400).label("start"),
             func.right(SearchDocument.body, 400).label("end"),
         ).where(self._match(query), SearchDocument.project_id.in_(project_ids))

@@ -120,8 +120,8 @@ def similar_projects(
             .limit(CANDIDATES_PER_REASON)
         )
     # A reason with nothing to share is left out: an empty IN () would make the database read every link.
-    reasons = [part for part, wanted in ((by_service, service_ids), (by_tag, tags), (by_text, True)) if wanted]
-    parts = [select(part.subquery().c.project_id) for part in reasons]
+    asked = [part for part, wanted in ((by_service, service_ids), (by_tag, tags), (by_text, True)) if wanted]
+    parts = [select(part.subquery().c.project_id) for part in asked]
     candidates = union(*parts).cte("candidates")
     in_candidates = select(candidates.c.project_id)
     others = Project.id != exclude_id if exclude_id is not None else true()
