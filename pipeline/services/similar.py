@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import false, func, literal_column, select, true, union, union_all
+from sqlalchemy import Select, false, func, literal_column, select, true, union, union_all
 from sqlalchemy.orm import joinedload
 
 from pipeline.extensions import db
@@ -12,6 +12,9 @@ from pipeline.models import Project, ProjectCouncil, ProjectService, ProjectTag,
 from pipeline.services import search
 
 CANDIDATES_PER_REASON = 30
+# Links read per shared service or tag, newest first: a project sharing two of them is found among the
+# newest this many projects on each.
+LINKS_PER_VALUE = 500
 # Projects sharing words that are scored for the best CANDIDATES_PER_REASON.
 TEXT_WINDOW = 200
 SERVICE_POINTS = 10
@@ -68,6 +71,24 @@ def _roots(text: str) -> set[str]:
     return {root(w) for w in re.findall(r"[^\W_]+", text.lower())}
 
 
+def _sharing_most(link_project, each_value: list) -> Select:
+    """The projects with the most of these links (to services or tags), newest first among equals, from the
+    newest LINKS_PER_VALUE links to each value: read backwards from the link table's (value, project) index,
+    so a service on thousands of projects costs no more than one on a few.
+    """
+    newest = [
+        select(link_project.label("project_id")).where(is_value).order_by(link_project.desc()).limit(LINKS_PER_VALUE)
+        for is_value in each_value
+    ]
+    links = union_all(*[select(part.subquery().c.project_id) for part in newest]).subquery("links")
+    return (
+        select(links.c.project_id)
+        .group_by(links.c.project_id)
+        .order_by(func.count().desc(), links.c.project_id.desc())
+        .limit(CANDIDATES_PER_REASON)
+    )
+
+
 def similar_projects(
     *,
     title: str,
@@ -91,21 +112,13 @@ def similar_projects(
     words = distinctive_words(title, 8)
     words += [w for w in distinctive_words(text, 12, shortest=5) if root(w) not in {root(x) for x in words}][:4]
 
-    by_service = (
-        select(ProjectService.project_id.label("project_id"))
-        .where(ProjectService.service_id.in_(service_ids))
-        .group_by(ProjectService.project_id)
-        .order_by(func.count().desc(), ProjectService.project_id.desc())
-        .limit(CANDIDATES_PER_REASON)
-    )
-    by_tag = (
-        select(ProjectTag.project_id.label("project_id"))
-        .join(Tag, Tag.id == ProjectTag.tag_id)
-        .where(Tag.name.in_(tags))
-        .group_by(ProjectTag.project_id)
-        .order_by(func.count().desc(), ProjectTag.project_id.desc())
-        .limit(CANDIDATES_PER_REASON)
-    )
+    # A reason with nothing to share is left out: it would have nothing to read.
+    asked = []
+    if service_ids:
+        asked.append(_sharing_most(ProjectService.project_id, [ProjectService.service_id == s for s in service_ids]))
+    if tags:
+        tag_ids = [select(Tag.id).where(Tag.name == name).scalar_subquery() for name in tags]
+        asked.append(_sharing_most(ProjectTag.project_id, [ProjectTag.tag_id == tag_id for tag_id in tag_ids]))
     query = search.any_of(words)
     if query.empty:
         by_text = select(Project.id.label("project_id")).where(false())
@@ -119,8 +132,7 @@ def similar_projects(
             .order_by(hits.c.score.desc(), hits.c.project_id.desc())
             .limit(CANDIDATES_PER_REASON)
         )
-    # A reason with nothing to share is left out: an empty IN () would make the database read every link.
-    asked = [part for part, wanted in ((by_service, service_ids), (by_tag, tags), (by_text, True)) if wanted]
+    asked.append(by_text)
     parts = [select(part.subquery().c.project_id) for part in asked]
     candidates = union(*parts).cte("candidates")
     in_candidates = select(candidates.c.project_id)

@@ -503,6 +503,33 @@ def test_similar_projects_share_services_tags_and_words(app, fixture_projects):
         assert [s.project.title for s in found][2] == RECYCLING
 
 
+def test_similar_projects_read_only_the_newest_links_of_each_shared_service(app, officer, monkeypatch):
+    """A service on thousands of projects costs no more than one on a few: each shared service is read from
+    its newest links only, and a project sharing more of them still comes first."""
+
+    def post(title: str, summary: str, problem: str, services: list[int]) -> int:
+        return make_project(app, officer, title=title, summary=summary, problem=problem, service_ids=services)[1]
+
+    post("Cemetery records", "Digitise burial registers", "Paper ledgers decay.", [BULKY_WASTE])
+    post("Pothole reports", "Map road defects", "Duplicates arrive.", [BULKY_WASTE, HOUSEHOLD_WASTE])
+    post("Library loans", "Renew books", "Queues form.", [BULKY_WASTE])
+    post("Parking fines", "Appeal penalties", "Letters bounce.", [BULKY_WASTE])
+    tree_surveys = post("Tree surveys", "Inspect canopies", "Storms damage branches.", [BULKY_WASTE, HOUSEHOLD_WASTE])
+
+    def similar_titles() -> list[tuple[str, int]]:
+        with app.app_context():
+            found = similar.similar_to(projects.get_project_by_id(tree_surveys))
+            return [(s.project.title, s.score) for s in found]
+
+    both, one = 2 * similar.SERVICE_POINTS, similar.SERVICE_POINTS
+    everyone = [("Pothole reports", both), ("Parking fines", one), ("Library loans", one), ("Cemetery records", one)]
+    assert similar_titles() == everyone
+    # Three links per service: the bulky waste links of Tree surveys and the two newest projects, and
+    # both links of household waste. The oldest project is left out; the one sharing both services is not.
+    monkeypatch.setattr(similar, "LINKS_PER_VALUE", 3)
+    assert similar_titles() == everyone[:3]
+
+
 def test_possible_duplicates_when_posting(app, fixture_projects):
     with app.app_context():
         found = projects.possible_duplicates("Online bulky waste bookings", "Phone queues", [BULKY_WASTE])
