@@ -816,13 +816,13 @@ def engine() -> SearchEngine:
 RANK_WINDOW = 200
 
 
-def first_order(query: TextQuery, conditions: list, size: int) -> Select:
+def first_order(query: TextQuery, conditions: list, size: int, updates: bool = True) -> Select:
     """The first `size` matching projects that pass the conditions in the cheap order, as (project_id,
     in_title): in_title 1 first, then newest first.
 
     Each part keeps its newest `size`: projects whose own title has the words, projects whose own document
-    matches (those in the first part too, so the database's estimate of the part is sound), and projects
-    with a matching update. Together they hold the first `size` of the cheap order.
+    matches (those in the first part too, so the database's estimate of the part is sound), and, unless
+    `updates` is false, projects with a matching update. Together they hold the first `size` of the cheap order.
     """
     search = engine()
 
@@ -838,18 +838,17 @@ def first_order(query: TextQuery, conditions: list, size: int) -> Select:
         )
         return select(found.c.project_id, literal_column("1" if in_title else "0").label("in_title"))
 
-    in_updates = (
-        select(Project.id.label("project_id"))
-        .where(Project.id.in_(search.project_ids(query, kinds=("update",))), *conditions)
-        .order_by(Project.id.desc())
-        .limit(size)
-        .subquery()
-    )
-    parts = union_all(
-        newest(in_title=True),
-        newest(in_title=False),
-        select(in_updates.c.project_id, literal_column("0").label("in_title")),
-    ).subquery("parts")
+    each_part = [newest(in_title=True), newest(in_title=False)]
+    if updates:
+        in_updates = (
+            select(Project.id.label("project_id"))
+            .where(Project.id.in_(search.project_ids(query, kinds=("update",))), *conditions)
+            .order_by(Project.id.desc())
+            .limit(size)
+            .subquery()
+        )
+        each_part.append(select(in_updates.c.project_id, literal_column("0").label("in_title")))
+    parts = union_all(*each_part).subquery("parts")
     in_title = func.max(parts.c.in_title)
     return (
         select(parts.c.project_id, in_title.label("in_title"))

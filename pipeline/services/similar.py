@@ -124,8 +124,9 @@ def similar_projects(
         by_text = select(Project.id.label("project_id")).where(false())
     else:
         # Ranked in two steps, as a search is (see search.RANK_WINDOW): the newest projects with the words
-        # in their titles, then with them anywhere, and only those scored.
-        window = search.first_order(query, [], TEXT_WINDOW).cte("window")
+        # in their titles, then with them anywhere, and only those scored. Projects are alike in what they
+        # are, not in their news, so updates are not read.
+        window = search.first_order(query, [], TEXT_WINDOW, updates=False).cte("window")
         hits = search.engine().window_scores(query, window, kinds=("project",)).subquery("hits")
         by_text = (
             select(hits.c.project_id.label("project_id"))
