@@ -734,8 +734,8 @@ class PostgresSearch:
         return statement.where(SearchDocument.kind.in_(kinds)) if kinds else statement
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
-        # PostgreSQL walks the documents newest first until it has enough when the words are common, and
-        # sorts the few matches when they are rare.
+        # Newest first: PostgreSQL chooses from its estimate of the matches between walking the documents
+        # backwards until it has enough and sorting the matches its GIN index finds.
         if not in_title:
             return SearchDocument.id, [SearchDocument.kind == "project", self._match(query)]
         # The title has its own tsvector (and GIN index): small, so quick to check, where search_vector's

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Select, false, func, literal_column, select, true, union, union_all
+from sqlalchemy import Select, func, literal_column, select, true, union, union_all
 from sqlalchemy.orm import joinedload
 
 from pipeline.extensions import db
@@ -101,9 +101,10 @@ def similar_projects(
 ) -> list[SimilarProject]:
     """The projects most like the one described, best first, each with the reasons it is similar.
 
-    Runs two statements whatever it finds: one for the candidates (shared services, shared tags, best
-    text matches) with what they share, and one for the cards of the best. A project merged into another
-    is never offered: its work goes on in the other, which is offered on its own merits.
+    Runs two statements whatever it finds: one for the candidates (shared services, shared tags, best text
+    matches) with what they share, and one for the cards of the best; none when there is nothing to compare.
+    A project merged into another is never offered: its work goes on in the other, which is offered on its
+    own merits.
     """
     from pipeline.services.projects import listed  # projects uses this module for its duplicate check
 
@@ -112,7 +113,7 @@ def similar_projects(
     words = distinctive_words(title, 8)
     words += [w for w in distinctive_words(text, 12, shortest=5) if root(w) not in {root(x) for x in words}][:4]
 
-    # A reason with nothing to share is left out: it would have nothing to read.
+    # A reason with nothing to share (no services, no tags, only common words) is left out.
     asked = []
     if service_ids:
         asked.append(_sharing_most(ProjectService.project_id, [ProjectService.service_id == s for s in service_ids]))
@@ -120,20 +121,19 @@ def similar_projects(
         tag_ids = [select(Tag.id).where(Tag.name == name).scalar_subquery() for name in tags]
         asked.append(_sharing_most(ProjectTag.project_id, [ProjectTag.tag_id == tag_id for tag_id in tag_ids]))
     query = search.any_of(words)
-    if query.empty:
-        by_text = select(Project.id.label("project_id")).where(false())
-    else:
+    if not query.empty:
         # Ranked in two steps, as a search is (see search.RANK_WINDOW): the newest projects with the words
         # in their titles, then with them anywhere, and only those scored. Projects are alike in what they
         # are, not in their news, so updates are not read.
         window = search.first_order(query, [], TEXT_WINDOW, updates=False).cte("window")
         hits = search.engine().window_scores(query, window, kinds=("project",)).subquery("hits")
-        by_text = (
+        asked.append(
             select(hits.c.project_id.label("project_id"))
             .order_by(hits.c.score.desc(), hits.c.project_id.desc())
             .limit(CANDIDATES_PER_REASON)
         )
-    asked.append(by_text)
+    if not asked:
+        return []
     parts = [select(part.subquery().c.project_id) for part in asked]
     candidates = union(*parts).cte("candidates")
     in_candidates = select(candidates.c.project_id)

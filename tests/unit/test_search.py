@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from werkzeug.datastructures import MultiDict
 
+from pipeline.database import statement_counter
 from pipeline.extensions import db
 from pipeline.models import Project, SavedSearch, SearchDocument, User
 from pipeline.services import project_lists, projects, saved_searches, search, similar
@@ -538,8 +539,10 @@ def test_possible_duplicates_when_posting(app, fixture_projects):
         assert found[0].reasons[1] == "Similar words: bulky, waste, bookings"
         # Nothing in common: nothing to stop posting for.
         assert projects.possible_duplicates("Zebra crossings", "Children cross busy roads", []) == []
-        # Nothing to compare at all: no services, no tags, only common words.
-        assert projects.possible_duplicates("A new council project", "", []) == []
+        # Nothing to compare at all: no services, no tags, only common words; nothing to ask the database.
+        with statement_counter() as statements:
+            assert projects.possible_duplicates("A new council project", "", []) == []
+        assert statements == [0]
         # Words alone count when there are enough of them.
         found = projects.possible_duplicates("Garden waste subscription renewals", "", [])
         assert [(d.project.title, d.reasons) for d in found] == [
