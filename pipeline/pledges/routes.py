@@ -8,6 +8,7 @@ from flask_login import current_user
 from pipeline.access import public, signed_in
 from pipeline.forms import choices
 from pipeline.models import PLEDGE_KINDS
+from pipeline.models.project import DORMANT_AFTER_DAYS
 from pipeline.pledges import bp
 from pipeline.pledges.forms import KIND_HINTS, ActionForm, ChangeForm, KindForm, PledgeForm, new_idempotency_key
 from pipeline.services import needs, permissions, pledges
@@ -244,4 +245,11 @@ def needs_board():
     page = needs.needs_board(filters)
     if filters.page > page.pages:
         abort(404)
-    return render_template("pledges/needs.html", filters=filters, page=page, choices=needs.needs_filter_choices())
+    return render_template(
+        "pledges/needs.html",
+        filters=filters,
+        page=page,
+        choices=needs.needs_filter_choices(),
+        dormancy=needs.DORMANCY,
+        dormant_after_days=DORMANT_AFTER_DAYS,
+    )

@@ -1,4 +1,7 @@
-"""The needs board: every open ask across open projects, with what is still unpledged."""
+"""The needs board: every open ask across open projects, with what is still unpledged.
+
+Like the projects list, it leaves out dormant projects (no activity for `DORMANT_AFTER_DAYS`) unless asked:
+their teams have gone quiet, so time or money offered there is least likely to help."""
 
 from dataclasses import dataclass, fields
 from math import ceil
@@ -20,6 +23,9 @@ from pipeline.models import (
 )
 from pipeline.services.pledges import Tally
 from pipeline.services.project_lists import card_options
+from pipeline.services.projects import dormant_before, is_dormant
+
+DORMANCY = {"hide": "Hide dormant projects", "include": "Include dormant projects"}
 
 PER_PAGE = 20
 
@@ -31,6 +37,7 @@ class NeedFilters:
     role: str = ""
     service: int | None = None
     region: str = ""
+    dormant: str = "hide"
     page: int = 1
 
     @classmethod
@@ -45,6 +52,7 @@ class NeedFilters:
             role=" ".join(args.get("role", "").split())[:100],
             service=number("service"),
             region=args.get("region", "").strip()[:60],
+            dormant=args.get("dormant") if args.get("dormant") in DORMANCY else "hide",
             page=max(1, min(number("page") or 1, 100_000)),
         )
 
@@ -65,6 +73,7 @@ class OpenAsks:
     project: Project
     money: Tally | None
     needs: list[Tally]
+    dormant: bool = False
 
 
 @dataclass
@@ -113,6 +122,8 @@ def _board_query(filters: NeedFilters):
     query = select(Project).where(
         Project.phase.in_(ACTIVE_PHASES), open_need if filters.role else or_(open_need, money_unmet)
     )
+    if filters.dormant == "hide":
+        query = query.where(Project.active_at >= dormant_before())  # every phase here is an active one
     if filters.service:
         query = query.where(
             exists().where(ProjectService.project_id == Project.id, ProjectService.service_id == filters.service)
@@ -165,7 +176,7 @@ def needs_board(filters: NeedFilters, per_page: int = PER_PAGE) -> NeedsPage:
         money = None
         if not filters.role and project.money_target and project.money_target > pounds.get(project.id, 0):
             money = Tally("Money", "pounds", asked=project.money_target, pledged=pounds.get(project.id, 0))
-        items.append(OpenAsks(project, money, needs.get(project.id, [])))
+        items.append(OpenAsks(project, money, needs.get(project.id, []), dormant=is_dormant(project)))
     return NeedsPage(items, total, filters.page, per_page)
 
 

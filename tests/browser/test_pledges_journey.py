@@ -2,8 +2,12 @@
 browser; and the needs board showing an unmet ask until it is pledged in full. Axe checks every page."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
+from pipeline.extensions import db
+from pipeline.models import Project
+from pipeline.models.project import DORMANT_AFTER_DAYS
+from pipeline.timeutil import utcnow
 from tests.factories import NeedInput, make_project
 
 
@@ -149,7 +153,7 @@ def test_the_needs_board_shows_an_ask_until_it_is_pledged_in_full(journey, app, 
     team = make_officer("LDS")
     pledger = make_officer("CRF")
     slug, _ = make_project(app, team, title="Street lighting faults", people_needs=[NeedInput("Developer", 6)])
-    make_project(app, team, title="Council tax chatbot", people_needs=[NeedInput("Content designer", 3)])
+    chatbot = make_project(app, team, title="Council tax chatbot", people_needs=[NeedInput("Content designer", 3)])
 
     sign_in(journey, pledger)
     journey.goto("/")
@@ -174,3 +178,14 @@ def test_the_needs_board_shows_an_ask_until_it_is_pledged_in_full(journey, app, 
     journey.goto("/needs")
     assert "Street lighting faults" not in text(journey)
     assert "Council tax chatbot" in text(journey)
+
+    # A project nobody has touched for months leaves the board, until dormant projects are asked for.
+    with app.app_context():
+        db.session.get(Project, chatbot[1]).active_at = utcnow() - timedelta(days=DORMANT_AFTER_DAYS + 1)
+        db.session.commit()
+    journey.goto("/needs")
+    assert "Council tax chatbot" not in text(journey)
+    journey.page.get_by_label("Include dormant projects").check()
+    journey.click("Apply filters")
+    card = text(journey, ".app-card")
+    assert card.startswith("Council tax chatbot") and "Dormant" in card

@@ -1,15 +1,17 @@
 """Pledging money, people and skills; the lifecycle to delivery; totals, the ledger, and who may do what."""
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from pipeline.extensions import db
-from pipeline.models import Activity, OutboxMessage, PeopleNeed, Pledge, PledgeEvent, User
+from pipeline.models import Activity, OutboxMessage, PeopleNeed, Pledge, PledgeEvent, Project, User
+from pipeline.models.project import DORMANT_AFTER_DAYS
 from pipeline.services import pledges, projects
 from pipeline.services.errors import InvalidInput, PermissionDenied
+from pipeline.timeutil import utcnow
 from tests.conftest import sign_in
 from tests.factories import NeedInput, make_project
 from tests.mail import body
@@ -743,6 +745,32 @@ def test_needs_board(app, client, pledger, project, team, make_officer):
     # A withdrawn pledge opens the ask again.
     act(client, only_pledge(app, Pledge.kind == "money").id, "withdraw", reason="Sorry")
     assert "Money : £20,000 still needed" in board()["Bin collection reminders"]
+
+
+def test_the_needs_board_leaves_out_dormant_projects_unless_asked(app, client, project):
+    slug, project_id = project
+
+    def board(query: str = "") -> dict[str, str]:
+        soup = client.page("/needs" + query)
+        return {card.h2.get_text(strip=True): card.get_text(" ", strip=True) for card in soup.select(".app-card")}
+
+    assert "Dormant" not in board()["Bin collection reminders"]
+    with app.app_context():
+        db.session.get(Project, project_id).active_at = utcnow() - timedelta(days=DORMANT_AFTER_DAYS + 1)
+        db.session.commit()
+
+    assert board() == {}
+    page = client.page("/needs")
+    assert "0 projects need help" in page.get_text()
+    include = page.find("a", string="include dormant projects")
+    assert include["href"] == "/needs?dormant=include"
+    assert "Dormant" in board("?dormant=include")["Bin collection reminders"]
+    assert client.page("/needs?dormant=include").select_one("#filter-dormant-include").has_attr("checked")
+    # The other filters keep it: a role asked for on the dormant project, with dormant projects included.
+    assert set(board("?role=user+researcher&dormant=include")) == {"Bin collection reminders"}
+    assert board("?role=user+researcher") == {}
+    # Nonsense is the default.
+    assert board("?dormant=only") == {}
 
 
 def test_the_navigation_links_to_the_needs_board(anon):
