@@ -21,11 +21,12 @@ from pipeline.models import (
     ProjectService,
     Service,
 )
+from pipeline.services import project_lists
 from pipeline.services.pledges import Tally
-from pipeline.services.project_lists import card_options
-from pipeline.services.projects import dormant_before, is_dormant
+from pipeline.services.projects import is_dormant, not_dormant
 
-DORMANCY = {"hide": "Hide dormant projects", "include": "Include dormant projects"}
+# The projects list's choices, less "only dormant": the board is for asks someone may still take up.
+DORMANCY = {value: label for value, label in project_lists.DORMANCY.items() if value != "only"}
 
 PER_PAGE = 20
 
@@ -123,7 +124,7 @@ def _board_query(filters: NeedFilters):
         Project.phase.in_(ACTIVE_PHASES), open_need if filters.role else or_(open_need, money_unmet)
     )
     if filters.dormant == "hide":
-        query = query.where(Project.active_at >= dormant_before())  # every phase here is an active one
+        query = query.where(not_dormant())
     if filters.service:
         query = query.where(
             exists().where(ProjectService.project_id == Project.id, ProjectService.service_id == filters.service)
@@ -145,7 +146,7 @@ def needs_board(filters: NeedFilters, per_page: int = PER_PAGE) -> NeedsPage:
     query = _board_query(filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     projects = db.session.scalars(
-        query.options(*card_options())
+        query.options(*project_lists.card_options())
         .order_by(Project.updated_at.desc(), Project.id.desc())
         .limit(per_page)
         .offset((filters.page - 1) * per_page)

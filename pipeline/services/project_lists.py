@@ -14,7 +14,6 @@ from pipeline.database import kept_counts, wrote_to_lists
 from pipeline.extensions import db
 from pipeline.models import (
     ACTIVE_PHASES,
-    CLOSED_PHASES,
     NATIONS,
     PHASES,
     Council,
@@ -30,7 +29,7 @@ from pipeline.models import (
 )
 from pipeline.models.project import PHASE_LABELS
 from pipeline.services import search
-from pipeline.services.projects import dormant_before, listed
+from pipeline.services.projects import dormant_before, listed, not_dormant
 
 PER_PAGE = 20
 # Most of what can be typed into a URL, before the search's own (shorter) limit cuts it with a message.
@@ -190,11 +189,10 @@ def _conditions(filters: ProjectFilters, skip: frozenset[str] | set[str] = froze
         conditions += [Project.money_target > 0, Project.phase.in_(ACTIVE_PHASES)]
     if "people" in filters.seeking:
         conditions += [exists().where(PeopleNeed.project_id == Project.id), Project.phase.in_(ACTIVE_PHASES)]
-    fresh = or_(Project.phase.in_(CLOSED_PHASES), Project.active_at >= dormant_before())
     if filters.dormant == "hide":
-        conditions.append(fresh)
+        conditions.append(not_dormant())
     elif filters.dormant == "only":
-        conditions.append(~fresh)
+        conditions.append(~not_dormant())
     return conditions
 
 

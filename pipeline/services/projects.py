@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from pipeline.database import begin_write
@@ -451,6 +451,11 @@ def dormant_before() -> datetime:
 
 def is_dormant(project: Project) -> bool:
     return not project.is_closed and project.active_at < dormant_before()
+
+
+def not_dormant():
+    """The condition for a project not to be dormant (`is_dormant`): closed, or active since the cut-off."""
+    return or_(Project.phase.in_(CLOSED_PHASES), Project.active_at >= dormant_before())
 
 
 def get_project(slug: str) -> Project:
