@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from pipeline.extensions import db
 
 WRITE_OPTION = "pipeline_write"
 
-# What the projects lists filter, count and search by. A statement that writes to one of these tables (or
-# might: any INSERT, UPDATE, DELETE or TRUNCATE naming one) gives the listing version a new token as its
-# transaction commits, so facet counts kept under the old token are never used again.
+# What the projects lists filter, count and search by. A transaction that writes to one of these tables (or
+# might: any INSERT, UPDATE, DELETE or TRUNCATE naming one) moves the listing version on as it commits, and
+# says which projects it changed (see `_log_listing_changes`), so that facet counts kept by any process are
+# brought up to date, or counted again, before they are used.
 LISTING_TABLES = (
     "projects|project_councils|project_services|project_tags|people_needs|search_documents|search_index"
     "|councils|services|functions|tags"
@@ -25,7 +27,26 @@ LISTING_TABLES = (
 WRITES_TO_LISTINGS = re.compile(
     rf"^\s*(?:INSERT|UPDATE|DELETE|TRUNCATE|REPLACE)\b.*?\b(?:{LISTING_TABLES})\b", re.IGNORECASE | re.DOTALL
 )
+# The rows of these tables belong to one project: the ORM's writes to them change that project alone.
+PROJECT_ROWS = {
+    "projects": "id",
+    "project_councils": "project_id",
+    "project_services": "project_id",
+    "project_tags": "project_id",
+    "people_needs": "project_id",
+    "search_documents": "project_id",
+}
+# A change to one of these rows (not a new one) can change any number of projects: a council's region, say.
+SHARED_ROWS = {"councils", "services", "functions", "tags"}
+# A transaction that changes more projects than this is logged as changing everything.
+MOST_PROJECTS_LOGGED = 500
+# Versions whose changes stay in the log; a process whose counts are older counts again.
+VERSIONS_LOGGED = 1000
+
 LISTINGS_CHANGED = "pipeline_listings_changed"
+CHANGED_PROJECTS = "pipeline_changed_projects"
+CHANGED_UNKNOWN = "pipeline_changed_unknown"
+FLUSHING = "pipeline_flushing"
 TABLE_EXISTS = {
     "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'listing_versions'",
     "postgresql": "SELECT to_regclass('listing_versions') IS NOT NULL",
@@ -40,7 +61,7 @@ def configure_engine(app: Flask) -> None:
         _configure_sqlite(engine)
     event.listen(engine, "before_cursor_execute", _count_statement)
     event.listen(engine, "before_cursor_execute", _note_listing_write)
-    event.listen(engine, "commit", _new_listing_version)
+    event.listen(engine, "commit", _log_listing_changes)
     event.listen(engine, "rollback", _forget_listing_write)
 
 
@@ -73,32 +94,68 @@ def _count_statement(conn, cursor, statement, parameters, context, executemany):
 def _note_listing_write(conn, cursor, statement, parameters, context, executemany):
     if WRITES_TO_LISTINGS.match(statement):
         conn.info[LISTINGS_CHANGED] = True
+        if not conn.info.get(FLUSHING):
+            # Not the ORM's flush, whose changed projects `_note_flushed_projects` names: any projects at all.
+            conn.info[CHANGED_UNKNOWN] = True
 
 
-def _new_listing_version(conn):
-    """As a transaction that wrote to the lists' tables commits, give the listing version a new token, in the
-    same transaction (so whoever sees the writes sees the token). The last statement before COMMIT, so no
-    transaction waits for another's writes while holding the row."""
-    if conn.info.pop(LISTINGS_CHANGED, False):
+@event.listens_for(Session, "before_flush")
+def _start_flush(session, _flush_context, _instances):
+    session.connection().info[FLUSHING] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed_projects(session, _flush_context):
+    """Name the projects whose rows the flush wrote (before and after, if a row moved between projects)."""
+    info = session.connection().info
+    info.pop(FLUSHING, None)
+    changed = info.setdefault(CHANGED_PROJECTS, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(instance, "__tablename__", None)
+        if table in PROJECT_ROWS:
+            attribute = inspect(instance).attrs[PROJECT_ROWS[table]]
+            changed.update(value for value in (attribute.value, *attribute.history.deleted) if value is not None)
+        elif table in SHARED_ROWS and instance not in session.new:
+            info[CHANGED_UNKNOWN] = True
+
+
+def _log_listing_changes(conn):
+    """As a transaction that wrote to the lists' tables commits, move the listing version on and log the
+    projects it changed (or that it could have changed any), in the same transaction, so whoever sees the writes
+    sees the log. The last statements before COMMIT: the version's row is locked from here to the commit, so
+    versions commit in order and no transaction waits for another's writes while holding the row."""
+    changed, unknown = conn.info.pop(CHANGED_PROJECTS, set()), conn.info.pop(CHANGED_UNKNOWN, False)
+    conn.info.pop(FLUSHING, None)
+    if not conn.info.pop(LISTINGS_CHANGED, False):
+        return
+    projects = [None] if unknown or not changed or len(changed) > MOST_PROJECTS_LOGGED else sorted(changed)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        # Migrations write to these tables before the listing version's exists (and after it goes).
+        cursor.execute(TABLE_EXISTS[conn.dialect.name])
+        if not cursor.fetchone()[0]:
+            return
+        # A new row (the first write, or after the table was emptied) starts a new run of versions, under a new
+        # random token, so counts kept from an earlier run are never mistaken for this one's.
         token = uuid.uuid4().hex  # hexadecimal: safe to put in the statement
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            # Migrations write to these tables before the listing version's exists (and after it goes).
-            cursor.execute(TABLE_EXISTS[conn.dialect.name])
-            if cursor.fetchone()[0]:
-                cursor.execute(
-                    "INSERT INTO listing_versions (id, token) VALUES (1, '" + token + "') "
-                    "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
-                )
-        finally:
-            cursor.close()
-        forget_kept_counts(conn.engine)
+        cursor.execute(
+            "INSERT INTO listing_versions (id, token, version) VALUES (1, '" + token + "', 1) "
+            "ON CONFLICT (id) DO UPDATE SET version = listing_versions.version + 1 RETURNING version"
+        )
+        version = int(cursor.fetchone()[0])
+        rows = ", ".join(f"({version}, {'NULL' if p is None else int(p)})" for p in projects)
+        cursor.execute("INSERT INTO listing_changes (version, project_id) VALUES " + rows)
+        if version % 100 == 0:
+            cursor.execute(f"DELETE FROM listing_changes WHERE version <= {version - VERSIONS_LOGGED}")
+    finally:
+        cursor.close()
 
 
 def mark_lists_changed() -> None:
     """Say that the session's transaction changes what the projects lists count, whatever it wrote (after data
-    was changed by hand, say): its commit gives the listing version a new token."""
-    db.session.connection().info[LISTINGS_CHANGED] = True
+    was changed by hand, say): its commit moves the listing version on, for every project."""
+    info = db.session.connection().info
+    info[LISTINGS_CHANGED] = info[CHANGED_UNKNOWN] = True
 
 
 def wrote_to_lists() -> bool:
@@ -107,38 +164,44 @@ def wrote_to_lists() -> bool:
 
 
 def _forget_listing_write(conn):
-    conn.info.pop(LISTINGS_CHANGED, None)
+    for name in (LISTINGS_CHANGED, CHANGED_PROJECTS, CHANGED_UNKNOWN, FLUSHING):
+        conn.info.pop(name, None)
 
 
 class KeptCounts:
-    """What one process keeps of the projects lists' counts for one engine, the most recently used last.
+    """What one process keeps of the projects lists' counts for one engine, the most recently used last, up to
+    `size` entries and `most_bytes` of the entries' weights (what they hold per project).
 
-    Keys start with the listing version's token, so counts made before a change are never found again; the
-    process also forgets them all when it commits a change itself. One lock guards every use, as a web server's
-    threads share it.
+    Each entry says which listing version it counted; the caller brings it up to date from the log before using
+    it. One lock guards every use, as a web server's threads share it.
     """
 
-    def __init__(self, size: int = 256):
-        self.size = size
+    def __init__(self, size: int = 256, most_bytes: int = 64 << 20):
+        self.size, self.most_bytes = size, most_bytes
         self._kept: dict = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key):
         with self._lock:
-            value = self._kept.pop(key, None)
-            if value is not None:
-                self._kept[key] = value
-            return value
+            kept = self._kept.pop(key, None)
+            if kept is not None:
+                self._kept[key] = kept
+                return kept[0]
+            return None
 
-    def put(self, key, value) -> None:
+    def put(self, key, value, weight: int = 0) -> None:
         with self._lock:
-            self._kept[key] = value
-            while len(self._kept) > self.size:
-                del self._kept[next(iter(self._kept))]
+            old = self._kept.pop(key, None)
+            self._bytes += weight - (old[1] if old else 0)
+            self._kept[key] = (value, weight)
+            while len(self._kept) > self.size or (self._bytes > self.most_bytes and len(self._kept) > 1):
+                self._bytes -= self._kept.pop(next(iter(self._kept)))[1]
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._bytes = 0
 
 
 _kept_counts: "weakref.WeakKeyDictionary[Engine, KeptCounts]" = weakref.WeakKeyDictionary()
@@ -149,7 +212,7 @@ def kept_counts(engine: Engine) -> KeptCounts:
 
 
 def forget_kept_counts(engine: Engine) -> None:
-    """Forget every count this process kept for the engine, as any change to the lists makes it do."""
+    """Forget every count this process kept for the engine (for benchmarks that time counting afresh)."""
     kept_counts(engine).clear()
 
 

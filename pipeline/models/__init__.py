@@ -26,7 +26,14 @@ from pipeline.models.project import (
     ProjectTag,
     Tag,
 )
-from pipeline.models.search import DOCUMENT_KINDS, ListingVersion, SavedSearch, SearchDocument, document_id
+from pipeline.models.search import (
+    DOCUMENT_KINDS,
+    ListingChange,
+    ListingVersion,
+    SavedSearch,
+    SearchDocument,
+    document_id,
+)
 from pipeline.models.update import UPDATE_KINDS, ProjectUpdate, UpdateReport
 from pipeline.models.user import ROLES, SignInAttempt, User
 
@@ -53,6 +60,7 @@ __all__ = [
     "ProjectTag",
     "Tag",
     "DOCUMENT_KINDS",
+    "ListingChange",
     "ListingVersion",
     "SavedSearch",
     "SearchDocument",

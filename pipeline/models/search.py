@@ -95,11 +95,26 @@ class SavedSearch(db.Model):
 
 
 class ListingVersion(db.Model):
-    """Which version of the projects lists' data the database holds: one row, given a new random token in the
-    same transaction as any write that could change what a list counts (see pipeline.database). Facet counts
-    are kept per token, so no process reuses counts made before a change it cannot see."""
+    """Which version of the projects lists' data the database holds: one row, whose version counts on in the
+    same transaction as any write that could change what a list counts (see pipeline.database). The token
+    names the run of versions: a new row (after the table is emptied) starts a new run under a new token."""
 
     __tablename__ = "listing_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(BigInteger, server_default="1")
+
+
+class ListingChange(db.Model):
+    """A project a listing version changed; no project means any number of them (data changed by hand, say).
+
+    Kept for the last thousand versions (pipeline.database.VERSIONS_LOGGED), so that a process's kept facet
+    counts are brought up to date by reading only the projects changed since they were counted.
+    """
+
+    __tablename__ = "listing_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    project_id: Mapped[int | None]

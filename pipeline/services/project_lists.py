@@ -1,6 +1,7 @@
 """Lists of projects: the filters people share as URLs, council and service pages, the home page."""
 
 import re
+from array import array
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
@@ -10,7 +11,7 @@ from sqlalchemy import Select, exists, func, literal_column, or_, select, union_
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from pipeline.database import kept_counts, wrote_to_lists
+from pipeline.database import MOST_PROJECTS_LOGGED, kept_counts, wrote_to_lists
 from pipeline.extensions import db
 from pipeline.models import (
     ACTIVE_PHASES,
@@ -18,6 +19,7 @@ from pipeline.models import (
     PHASES,
     Council,
     Function,
+    ListingChange,
     ListingVersion,
     PeopleNeed,
     Project,
@@ -143,11 +145,14 @@ class Page:
         return max(1, ceil(self.total / self.per_page))
 
 
-def _conditions(filters: ProjectFilters, skip: frozenset[str] | set[str] = frozenset()) -> list:
-    """The WHERE conditions for the filters, leaving out those named in `skip` (for facet counts)."""
-    conditions = [listed()]
+def _conditions(
+    filters: ProjectFilters, skip: frozenset[str] | set[str] = frozenset(), among: list[int] | None = None
+) -> list:
+    """The WHERE conditions for the filters, leaving out those named in `skip` (for facet counts); only among
+    these projects, if given."""
+    conditions = [listed()] if among is None else [listed(), Project.id.in_(among)]
     if "text" not in skip and not filters.text_query.empty:
-        conditions.append(Project.id.in_(search.engine().project_ids(filters.text_query)))
+        conditions.append(Project.id.in_(search.engine().project_ids(filters.text_query, among=among)))
     if filters.phase and "phase" not in skip:
         conditions.append(Project.phase.in_(filters.phase))
     taking_part = ProjectCouncil.state != "requested"
@@ -268,24 +273,90 @@ class Facets:
         return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
 
 
-def facet_counts(filters: ProjectFilters) -> Facets:
-    """Counts per phase, nation, region and function, and the list's total: kept, per process, for as long as
-    nothing they count has changed (the listing version's token, read first) and the dormancy cut-off has not
-    moved (it moves once a day); otherwise counted, in one statement whatever the data.
+@dataclass(frozen=True)
+class KeptFacets:
+    """Facet counts as counted at a listing version (its token and number). Once they are asked for again after a
+    change, also the group (phase, facet key) of each project counted, so that later changes are brought in by
+    reading the changed projects alone."""
 
-    Not kept from a transaction that has written to what lists count: its counts could include writes that
-    are later rolled back.
+    version: tuple[str, int]
+    facets: Facets
+    # Per project id: 0 if not counted, otherwise 1 + the index of its group in `groups`.
+    slots: array | None = None
+    groups: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def weight(self) -> int:
+        """What the process holds for these counts beyond a few groups' worth, in bytes."""
+        return 0 if self.slots is None else self.slots.itemsize * len(self.slots) + 8 * len(self.groups)
+
+
+def facet_counts(filters: ProjectFilters) -> Facets:
+    """Counts per phase, nation, region and function, and the list's total: kept, per process, and brought up
+    to date from the listing changes when the lists have changed, by reading only the projects changed.
+
+    Always one or two statements, whatever the data: the listing version (and its changes since the counts kept,
+    if any), then the counting, unless the kept counts are up to date. Counted afresh the first time, or when the
+    changes are not all logged (too many, made by hand, or too long ago), or when the dormancy cut-off has moved
+    (once a day). Not kept from a transaction that has written to what lists count: its counts could include
+    writes that are later rolled back.
     """
-    token = db.session.scalar(select(ListingVersion.token).where(ListingVersion.id == 1))
-    if token is None or wrote_to_lists():
+    if wrote_to_lists():
         return _count_facets(filters)
-    key = (token, dormant_before(), filters.counted_by())
+    key = (dormant_before(), filters.counted_by())
     kept = kept_counts(db.engine)
-    facets = kept.get(key)
-    if facets is None:
-        facets = _count_facets(filters)
-        kept.put(key, facets)
-    return facets.copy()  # the caller's to change
+    entry = kept.get(key)
+    if entry is None:
+        version = db.session.execute(
+            select(ListingVersion.token, ListingVersion.version).where(ListingVersion.id == 1)
+        ).first()
+        if version is None:  # nothing written yet: no version to keep the counts under
+            return _count_facets(filters)
+        entry = KeptFacets(tuple(version), _count_facets(filters))
+    else:
+        version, changed = _changes_since(entry.version)
+        if version is None:
+            return _count_facets(filters)
+        if version == entry.version:
+            return entry.facets.copy()
+        if changed is None or entry.slots is None:
+            entry = _count_facets_by_project(filters, version)
+        else:
+            entry = _bring_up_to_date(entry, filters, version, changed)
+    kept.put(key, entry, entry.weight)
+    return entry.facets.copy()  # the caller's to change
+
+
+def _changes_since(since: tuple[str, int]) -> tuple[tuple[str, int] | None, list[int] | None]:
+    """The listing version now, and the projects changed since the version given: None for the projects unless
+    every change since is logged, each naming its projects. In one statement."""
+    token, number = since
+    rows = db.session.execute(
+        select(ListingVersion.token, ListingVersion.version, ListingChange.version, ListingChange.project_id)
+        .outerjoin(ListingChange, ListingChange.version > number)
+        .where(ListingVersion.id == 1)
+        .order_by(ListingChange.version)
+        .limit(MOST_PROJECTS_LOGGED + 1)
+    ).all()
+    if not rows:
+        return None, None
+    now = (rows[0][0], rows[0][1])
+    if now == since:
+        return now, []
+    logged = [(version, project_id) for _, _, version, project_id in rows if version is not None]
+    every_version = {version for version, _ in logged} == set(range(number + 1, now[1] + 1))
+    if now[0] != token or len(rows) > MOST_PROJECTS_LOGGED or not every_version:
+        return now, None
+    changed = {project_id for _, project_id in logged}
+    return now, None if None in changed else sorted(changed)
+
+
+def _facet_groups(filters: ProjectFilters):
+    return (
+        select(Project.phase, Project.facets, func.count())
+        .where(*_conditions(filters, skip=set(FACETS)))
+        .group_by(Project.phase, Project.facets)
+    )
 
 
 def _count_facets(filters: ProjectFilters) -> Facets:
@@ -296,12 +367,64 @@ def _count_facets(filters: ProjectFilters) -> Facets:
     their services' functions: `Project.facets`), reading both from an index, and the facet filters are
     applied here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
-    rows = db.session.execute(
-        select(Project.phase, Project.facets, func.count())
-        .where(*_conditions(filters, skip=set(FACETS)))
-        .group_by(Project.phase, Project.facets)
-    )
     facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+    _add_groups(facets, filters, db.session.execute(_facet_groups(filters)))
+    return facets
+
+
+def _count_facets_by_project(filters: ProjectFilters, version: tuple[str, int]) -> KeptFacets:
+    """`_count_facets`, also noting each project's group: on SQLite the database lists each group's projects;
+    PostgreSQL sorts to do that, which costs more than reading each project's row and grouping here."""
+    if db.engine.dialect.name == "sqlite":
+        ids = func.group_concat(Project.id)
+        rows = [
+            (phase, key, count, [int(i) for i in joined.split(",")])
+            for phase, key, count, joined in db.session.execute(_facet_groups(filters).add_columns(ids))
+        ]
+    else:
+        by_group: dict[tuple[str, str | None], list[int]] = {}
+        counted = select(Project.id, Project.phase, Project.facets).where(*_conditions(filters, skip=set(FACETS)))
+        for project_id, phase, key in db.session.execute(counted):
+            by_group.setdefault((phase, key), []).append(project_id)
+        rows = [(phase, key, len(ids), ids) for (phase, key), ids in by_group.items()]
+    facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+    _add_groups(facets, filters, [(phase, key, count) for phase, key, count, _ in rows])
+    slots = array("I", bytes(4 * (1 + max((max(ids) for *_, ids in rows), default=0))))
+    for index, (*_, ids) in enumerate(rows, 1):
+        for project_id in ids:
+            slots[project_id] = index
+    return KeptFacets(version, facets, slots, tuple((phase, key) for phase, key, *_ in rows))
+
+
+def _bring_up_to_date(entry: KeptFacets, filters: ProjectFilters, version: tuple[str, int], changed: list[int]):
+    """Kept counts with the changed projects taken out as they were counted and put back as they are now, read
+    in one statement: every count is a sum over groups, so a project's move from one group to another is two
+    groups' worth of one. A new entry, as other threads may be reading this one."""
+    now = select(Project.id, Project.phase, Project.facets).where(
+        *_conditions(filters, skip=set(FACETS), among=changed)
+    )
+    slots, groups = array("I", entry.slots), list(entry.groups)
+    slots.extend(bytes(4 * max(0, changed[-1] + 1 - len(slots))))
+    moves, was = [], {}
+    for project_id in changed:
+        if slots[project_id]:
+            was[project_id] = slots[project_id]
+            moves.append((*groups[slots[project_id] - 1], -1))
+            slots[project_id] = 0
+    for project_id, phase, key in db.session.execute(now):
+        index = was.get(project_id)
+        if index is None or groups[index - 1] != (phase, key):  # the same group again, if it has not moved
+            groups.append((phase, key))
+            index = len(groups)
+        slots[project_id] = index
+        moves.append((phase, key, 1))
+    facets = entry.facets.copy()
+    _add_groups(facets, filters, moves)
+    return KeptFacets(version, facets, slots, tuple(groups))
+
+
+def _add_groups(facets: Facets, filters: ProjectFilters, rows) -> None:
+    """Add groups of projects to the counts: rows of phase, facet key and how many (fewer, if negative)."""
     # Tens of thousands of groups, but far fewer keys, and far fewer sets of places and of functions: each key
     # is judged once, and the nation, region and function counts come from sums per set of places and per
     # set of functions.
@@ -339,7 +462,10 @@ def _count_facets(filters: ProjectFilters) -> Facets:
         add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
     for functions, count in by_functions.items():
         add(facets.function, functions, count)
-    return facets
+    # A region or function with none left is left out, as counting afresh would leave it out.
+    for counts in (facets.region, facets.function):
+        for value in [value for value, count in counts.items() if not count]:
+            del counts[value]
 
 
 def _in_function(filters: ProjectFilters, functions: frozenset[int]) -> bool:

@@ -590,8 +590,9 @@ def _hit(row, snippet: str) -> Hit:
 
 
 class SearchEngine(Protocol):
-    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
-        """The ids of projects with a document (of these kinds, or any) that matches (a subquery)."""
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = (), among: list[int] | None = None) -> Select:
+        """The ids of projects with a document (of these kinds, or any) that matches (a subquery); only among these
+        projects, if given, reading no other project's documents."""
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         """Projects' own documents that match (with the words in the title, if asked): the document id
@@ -646,8 +647,12 @@ class SqliteSearch:
     def _kinds(self, kinds: tuple[str, ...]):
         return or_(*[FTS_TABLE.c.rowid.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds])
 
-    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = (), among: list[int] | None = None) -> Select:
         statement = select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
+        if among is not None:
+            # FTS5 seeks each of these projects' documents by rowid, as for `hits`.
+            documents = select(SearchDocument.id).where(SearchDocument.project_id.in_(among))
+            statement = statement.where(FTS_TABLE.c.rowid.in_(documents))
         return statement.where(self._kinds(kinds)) if kinds else statement
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
@@ -729,8 +734,10 @@ class PostgresSearch:
         wanted = self._tsquery(query.wanted())
         return func.ts_rank(literal_column(f"'{{{weights}}}'::float4[]"), self._vector(), wanted, 1)
 
-    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = ()) -> Select:
+    def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = (), among: list[int] | None = None) -> Select:
         statement = select(SearchDocument.project_id).where(self._match(query))
+        if among is not None:
+            statement = statement.where(SearchDocument.project_id.in_(among))
         return statement.where(SearchDocument.kind.in_(kinds)) if kinds else statement
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:

@@ -3,15 +3,18 @@
 Every test here runs once per database.
 """
 
-from sqlalchemy import create_engine, select, text, update
+import re
+
+from sqlalchemy import create_engine, event, select, text, update
 
 from pipeline import create_app
+from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
-from pipeline.models import ListingVersion, Project, User
-from pipeline.services import project_lists, projects
+from pipeline.models import ListingChange, ListingVersion, Project, Service, User
+from pipeline.services import project_lists, projects, updates
 from pipeline.services.project_lists import ProjectFilters
 from tests.conftest import config_for
-from tests.factories import make_project
+from tests.factories import make_project, project_input
 from tests.pages import soup_of, statement_count
 
 
@@ -66,21 +69,32 @@ def test_a_change_made_by_another_process_is_counted(app, officer):
     assert discovery_and_alpha(app) == (1, 1)
 
 
-def test_writes_in_any_form_change_the_version_and_a_rollback_does_not(app, officer):
-    make_project(app, officer, title="Bin collection day finder")
+def listing_version(app) -> tuple[str, int, list]:
     with app.app_context():
-        token = db.session.scalar(select(ListingVersion.token))
+        token, number = db.session.execute(select(ListingVersion.token, ListingVersion.version)).one()
+        logged = db.session.scalars(select(ListingChange.project_id).where(ListingChange.version == number))
+        return token, number, list(logged)
+
+
+def test_writes_in_any_form_move_the_version_on_and_a_rollback_does_not(app, officer):
+    _, project_id = make_project(app, officer, title="Bin collection day finder")
+    token, number, logged = listing_version(app)
+    assert logged == [project_id]  # the ORM's writes name the project they changed
+    with app.app_context():
         db.session.execute(text("UPDATE projects SET phase = 'beta'"))
         db.session.rollback()
-        assert db.session.scalar(select(ListingVersion.token)) == token
+    assert listing_version(app) == (token, number, logged)
+    with app.app_context():
         db.session.execute(text("UPDATE projects SET phase = 'beta'"))
         db.session.commit()
-        changed = db.session.scalar(select(ListingVersion.token))
-        assert changed != token
+    # Written by hand: any project could have changed.
+    assert listing_version(app) == (token, number + 1, [None])
+    with app.app_context():
         # Writing to what lists do not count (an account) leaves the version alone.
         db.session.execute(update(User).values(name="Someone else"))
         db.session.commit()
-        assert db.session.scalar(select(ListingVersion.token)) == changed
+    assert listing_version(app) == (token, number + 1, [None])
+    with app.app_context():
         assert project_lists.facet_counts(ProjectFilters()).phase["beta"] == 1
 
 
@@ -109,3 +123,86 @@ def test_rebuilding_the_search_index_counts_again_after_changes_by_hand(app, off
     result = app.test_cli_runner().invoke(args=["search", "rebuild"])
     assert result.exit_code == 0, result.output
     assert discovery_and_alpha(app) == (0, 1)
+
+
+KEPT_FILTERS = [
+    ProjectFilters(),
+    ProjectFilters(q="bins"),
+    ProjectFilters(q="bins", phase=["alpha"]),
+    ProjectFilters(nation="Wales"),
+    ProjectFilters(q="bins", dormant="include", region="Yorkshire and The Humber"),
+]
+
+
+def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_officer):
+    """Every count kept by this process stays what a new process would count, change after change, and once
+    asked for again after a change, the counts read only the changed projects, in two statements either way."""
+    cardiff = make_officer("CRF")
+    with app.app_context():
+        service = db.session.scalar(select(Service).where(Service.function_id.is_not(None)).limit(1))
+        service_id = service.id
+    _, finder = make_project(app, officer, title="Bin collection day finder")
+    _, garden = make_project(app, officer, title="Garden waste bins", phase="alpha", service_ids=[service_id])
+    _, parking = make_project(app, cardiff, title="Parking permits")
+    other = create_app(config_for(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SMTP_PORT"]))
+
+    def counts(which, filters):
+        with which.app_context():
+            if which is other:
+                forget_kept_counts(db.engine)
+            facets = project_lists.facet_counts(filters)
+            db.session.rollback()
+            return facets
+
+    def check(brought_up_to_date: bool):
+        for filters in KEPT_FILTERS:
+            statements = []
+
+            def listen(_conn, _cursor, statement, *_args, statements=statements):
+                statements.append(statement)
+
+            with app.app_context():
+                event.listen(db.engine, "before_cursor_execute", listen)
+                try:
+                    kept = project_lists.facet_counts(filters)
+                    db.session.rollback()
+                finally:
+                    event.remove(db.engine, "before_cursor_execute", listen)
+            assert kept == counts(other, filters), filters
+            # Reading the changed projects alone: their ids, bound one by one, rather than every match.
+            by_id = [statement for statement in statements if re.search(r"projects\.id IN \((\?|%\()", statement)]
+            assert bool(by_id) == brought_up_to_date, filters
+            assert len([s for s in statements if s != "BEGIN"]) == 2, statements
+
+    def as_user(person, action):
+        with app.app_context():
+            return action(db.session.get(User, person.id))
+
+    try:
+        with app.app_context():
+            forget_kept_counts(db.engine)  # as a new process
+        for filters in KEPT_FILTERS:
+            counts(app, filters)  # counted, and kept without what each project counted in
+        as_user(officer, lambda user: projects.change_phase(user, finder, "alpha", "Research done"))
+        check(brought_up_to_date=False)  # counted again, noting each project's group
+        as_user(
+            cardiff,
+            lambda user: projects.update_project(
+                user, parking, project_input(title="Parking permits and bins", service_ids=[service_id])
+            ),
+        )
+        check(brought_up_to_date=True)
+        as_user(officer, lambda user: updates.post_update(user, finder, "weeknotes", "Week 3", "More bins."))
+        _, new = make_project(app, cardiff, title="Bins for flats", phase="alpha")
+        check(brought_up_to_date=True)
+        as_user(officer, lambda user: projects.change_phase(user, garden, "beta", "Alpha assessed"))
+        check(brought_up_to_date=True)
+        with app.app_context():
+            db.session.execute(update(Project).where(Project.id == new).values(merged_into_id=garden))
+            db.session.commit()
+        check(brought_up_to_date=False)  # written by hand: counted again
+        as_user(officer, lambda user: projects.change_phase(user, finder, "beta", "Alpha assessed"))
+        check(brought_up_to_date=True)
+    finally:
+        with other.app_context():
+            db.engine.dispose()
