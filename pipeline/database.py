@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from flask import Flask, g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import NO_VALUE, Session
 
 from pipeline.extensions import db
 
@@ -113,8 +113,12 @@ def _note_flushed_projects(session, _flush_context):
     for instance in (*session.new, *session.dirty, *session.deleted):
         table = getattr(instance, "__tablename__", None)
         if table in PROJECT_ROWS:
+            # As loaded, never loading it here: the row may have just been deleted.
             attribute = inspect(instance).attrs[PROJECT_ROWS[table]]
-            changed.update(value for value in (attribute.value, *attribute.history.deleted) if value is not None)
+            if attribute.loaded_value is NO_VALUE:
+                info[CHANGED_UNKNOWN] = True
+            values = (attribute.loaded_value, *attribute.history.deleted)
+            changed.update(value for value in values if value is not None and value is not NO_VALUE)
         elif table in SHARED_ROWS and instance not in session.new:
             info[CHANGED_UNKNOWN] = True
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, event, select, text, update
 from pipeline import create_app
 from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
-from pipeline.models import ListingChange, ListingVersion, Project, Service, User
+from pipeline.models import ListingChange, ListingVersion, Project, ProjectTag, Service, User
 from pipeline.services import project_lists, projects, updates
 from pipeline.services.project_lists import ProjectFilters
 from tests.conftest import config_for
@@ -206,3 +206,15 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
     finally:
         with other.app_context():
             db.engine.dispose()
+
+
+def test_deleting_a_row_that_had_expired_logs_its_project(app, officer):
+    _, project_id = make_project(app, officer, title="Bin collection day finder", tags=["bins"])
+    with app.app_context():
+        link = db.session.scalar(select(ProjectTag).where(ProjectTag.project_id == project_id))
+        db.session.commit()  # what was loaded is now expired
+        db.session.delete(link)
+        db.session.commit()
+    assert listing_version(app)[2] == [project_id]
+    with app.app_context():
+        assert db.session.scalar(select(ProjectTag).where(ProjectTag.project_id == project_id)) is None
