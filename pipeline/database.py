@@ -128,11 +128,12 @@ def _log_listing_changes(conn):
     projects it changed (or that it could have changed any), in the same transaction, so whoever sees the writes
     sees the log. The last statements before COMMIT: the version's row is locked from here to the commit, so
     versions commit in order and no transaction waits for another's writes while holding the row."""
-    changed, unknown = conn.info.pop(CHANGED_PROJECTS, set()), conn.info.pop(CHANGED_UNKNOWN, False)
-    conn.info.pop(FLUSHING, None)
-    if not conn.info.pop(LISTINGS_CHANGED, False):
+    notes = _forget_listing_write(conn)
+    if not notes[LISTINGS_CHANGED]:
         return
-    projects = [None] if unknown or not changed or len(changed) > MOST_PROJECTS_LOGGED else sorted(changed)
+    changed = notes[CHANGED_PROJECTS] or set()
+    unknown = notes[CHANGED_UNKNOWN] or not changed or len(changed) > MOST_PROJECTS_LOGGED
+    projects = [None] if unknown else sorted(changed)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         # Migrations write to these tables before the listing version's exists (and after it goes).
@@ -167,9 +168,9 @@ def wrote_to_lists() -> bool:
     return bool(db.session.connection().info.get(LISTINGS_CHANGED))
 
 
-def _forget_listing_write(conn):
-    for name in (LISTINGS_CHANGED, CHANGED_PROJECTS, CHANGED_UNKNOWN, FLUSHING):
-        conn.info.pop(name, None)
+def _forget_listing_write(conn) -> dict:
+    """Take the transaction's notes of what it wrote to the lists off its connection, as it ends."""
+    return {name: conn.info.pop(name, None) for name in (LISTINGS_CHANGED, CHANGED_PROJECTS, CHANGED_UNKNOWN, FLUSHING)}
 
 
 class KeptCounts:

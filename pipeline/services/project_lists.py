@@ -269,6 +269,11 @@ class Facets:
     # How many projects pass every filter: the list's total, without counting again.
     total: int = 0
 
+    @classmethod
+    def none(cls) -> "Facets":
+        """No projects counted: every phase and nation at nought."""
+        return cls(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+
     def copy(self) -> "Facets":
         return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
 
@@ -344,7 +349,8 @@ def _changes_since(since: tuple[str, int]) -> tuple[tuple[str, int] | None, list
     if now == since:
         return now, []
     logged = [(version, project_id) for _, _, version, project_id in rows if version is not None]
-    every_version = {version for version, _ in logged} == set(range(number + 1, now[1] + 1))
+    # Every version logs at least one row, so the versions since are all here if as many of them are.
+    every_version = len({version for version, _ in logged}) == now[1] - number
     if now[0] != token or len(rows) > MOST_PROJECTS_LOGGED or not every_version:
         return now, None
     changed = {project_id for _, project_id in logged}
@@ -359,6 +365,15 @@ def _facet_groups(filters: ProjectFilters):
     )
 
 
+def _counted_projects(filters: ProjectFilters, among: list[int] | None = None) -> Select:
+    """Each project the facets count, with its group: id, phase and facet key (only among these, if given)."""
+    return select(Project.id, Project.phase, Project.facets).where(*_conditions(filters, skip=set(FACETS), among=among))
+
+
+def _no_slots(size: int) -> array:
+    return array("I", [0]) * size
+
+
 def _count_facets(filters: ProjectFilters) -> Facets:
     """Counts per phase, nation, region and function, and the list's total, from one statement whatever the data.
 
@@ -367,7 +382,7 @@ def _count_facets(filters: ProjectFilters) -> Facets:
     their services' functions: `Project.facets`), reading both from an index, and the facet filters are
     applied here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
-    facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+    facets = Facets.none()
     _add_groups(facets, filters, db.session.execute(_facet_groups(filters)))
     return facets
 
@@ -383,13 +398,12 @@ def _count_facets_by_project(filters: ProjectFilters, version: tuple[str, int]) 
         ]
     else:
         by_group: dict[tuple[str, str | None], list[int]] = {}
-        counted = select(Project.id, Project.phase, Project.facets).where(*_conditions(filters, skip=set(FACETS)))
-        for project_id, phase, key in db.session.execute(counted):
+        for project_id, phase, key in db.session.execute(_counted_projects(filters)):
             by_group.setdefault((phase, key), []).append(project_id)
         rows = [(phase, key, len(ids), ids) for (phase, key), ids in by_group.items()]
-    facets = Facets(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
+    facets = Facets.none()
     _add_groups(facets, filters, [(phase, key, count) for phase, key, count, _ in rows])
-    slots = array("I", bytes(4 * (1 + max((max(ids) for *_, ids in rows), default=0))))
+    slots = _no_slots(1 + max((max(ids) for *_, ids in rows), default=0))
     for index, (*_, ids) in enumerate(rows, 1):
         for project_id in ids:
             slots[project_id] = index
@@ -400,18 +414,15 @@ def _bring_up_to_date(entry: KeptFacets, filters: ProjectFilters, version: tuple
     """Kept counts with the changed projects taken out as they were counted and put back as they are now, read
     in one statement: every count is a sum over groups, so a project's move from one group to another is two
     groups' worth of one. A new entry, as other threads may be reading this one."""
-    now = select(Project.id, Project.phase, Project.facets).where(
-        *_conditions(filters, skip=set(FACETS), among=changed)
-    )
     slots, groups = array("I", entry.slots), list(entry.groups)
-    slots.extend(bytes(4 * max(0, changed[-1] + 1 - len(slots))))
+    slots.extend(_no_slots(changed[-1] + 1 - len(slots)))  # a new project's id is past the end
     moves, was = [], {}
     for project_id in changed:
         if slots[project_id]:
             was[project_id] = slots[project_id]
             moves.append((*groups[slots[project_id] - 1], -1))
             slots[project_id] = 0
-    for project_id, phase, key in db.session.execute(now):
+    for project_id, phase, key in db.session.execute(_counted_projects(filters, among=changed)):
         index = was.get(project_id)
         if index is None or groups[index - 1] != (phase, key):  # the same group again, if it has not moved
             groups.append((phase, key))
