@@ -203,10 +203,11 @@ class KeptCounts:
             while len(self._kept) > self.size or (self._bytes > self.most_bytes and len(self._kept) > 1):
                 self._bytes -= self._kept.pop(next(iter(self._kept)))[1]
 
-    def clear(self) -> None:
+    def clear(self, keep=lambda key: False) -> None:
+        """Forget every entry, or all but those whose keys `keep` says to keep."""
         with self._lock:
-            self._kept.clear()
-            self._bytes = 0
+            for key in [key for key in self._kept if not keep(key)]:
+                self._bytes -= self._kept.pop(key)[1]
 
 
 _kept_counts: "weakref.WeakKeyDictionary[Engine, KeptCounts]" = weakref.WeakKeyDictionary()
@@ -216,9 +217,10 @@ def kept_counts(engine: Engine) -> KeptCounts:
     return _kept_counts.setdefault(engine, KeptCounts())
 
 
-def forget_kept_counts(engine: Engine) -> None:
-    """Forget every count this process kept for the engine (for benchmarks that time counting afresh)."""
-    kept_counts(engine).clear()
+def forget_kept_counts(engine: Engine, *, searches_only: bool = False) -> None:
+    """Forget every count this process kept for the engine, as a new process starts; or only each search's, as a
+    search nobody has asked for finds them (for benchmarks that time counting afresh)."""
+    kept_counts(engine).clear(keep=lambda key: searches_only and key[0] == "groups")
 
 
 def begin_write() -> None:

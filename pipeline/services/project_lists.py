@@ -2,12 +2,13 @@
 
 import re
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from math import ceil
 
-from sqlalchemy import Select, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import Select, Text, case, cast, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -121,6 +122,11 @@ class ProjectFilters:
                 values.append(tuple(value) if isinstance(value, list) else value)
         return tuple(values)
 
+    def matched_by(self) -> tuple:
+        """Which projects the facets count, apart from the facets' own filters and dormancy: the search as parsed
+        and the other filters."""
+        return (self.text_query.clauses, self.council, self.service, self.tag, tuple(self.seeking))
+
     @property
     def ranked(self) -> bool:
         return self.sort == "relevance" and not self.text_query.empty
@@ -194,9 +200,9 @@ def _conditions(
         conditions += [Project.money_target > 0, Project.phase.in_(ACTIVE_PHASES)]
     if "people" in filters.seeking:
         conditions += [exists().where(PeopleNeed.project_id == Project.id), Project.phase.in_(ACTIVE_PHASES)]
-    if filters.dormant == "hide":
+    if filters.dormant == "hide" and "dormant" not in skip:
         conditions.append(not_dormant())
-    elif filters.dormant == "only":
+    elif filters.dormant == "only" and "dormant" not in skip:
         conditions.append(~not_dormant())
     return conditions
 
@@ -279,62 +285,111 @@ class Facets:
 
 
 @dataclass(frozen=True)
-class KeptFacets:
-    """Facet counts as counted at a listing version (its token and number). Once they are asked for again after a
-    change, also the group (phase, facet key) of each project counted, so that later changes are brought in by
-    reading the changed projects alone."""
+class ProjectGroups:
+    """Every listed project's group (phase, facet key, dormant or not) at a listing version, kept per process and
+    brought up to date from the listing changes: every facet count is a sum over these groups."""
 
     version: tuple[str, int]
-    facets: Facets
-    # Per project id: 0 if not counted, otherwise 1 + the index of its group in `groups`.
-    slots: array | None = None
-    groups: tuple[tuple[str, str | None], ...] = ()
+    # Per project id: 0 if not listed, otherwise 1 + the index of its group in `groups`.
+    slots: array
+    groups: tuple[tuple[str, str | None, bool], ...]
+    # How many projects are in each group, by the same index.
+    sizes: tuple[int, ...]
 
     @property
     def weight(self) -> int:
-        """What the process holds for these counts beyond a few groups' worth, in bytes."""
-        return 0 if self.slots is None else self.slots.itemsize * len(self.slots) + 8 * len(self.groups)
+        """What the process holds for these groups, in bytes, roughly."""
+        return self.slots.itemsize * len(self.slots) + 64 * len(self.groups)
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The projects that pass a search and the filters other than the facets' and dormancy, at a listing version."""
+
+    version: tuple[str, int]
+    ids: array
+
+    @property
+    def weight(self) -> int:
+        return self.ids.itemsize * len(self.ids)
+
+
+@dataclass(frozen=True)
+class KeptFacets:
+    """Facet counts as counted at a listing version."""
+
+    version: tuple[str, int]
+    facets: Facets
 
 
 def facet_counts(filters: ProjectFilters) -> Facets:
-    """Counts per phase, nation, region and function, and the list's total: kept, per process, and brought up
-    to date from the listing changes when the lists have changed, by reading only the projects changed.
+    """Counts per phase, nation, region and function, and the list's total, counted here from what the process
+    keeps: each listed project's group (`ProjectGroups`) and, for a search or a filter that is not a facet, the ids
+    of the projects that pass it (`Matching`). Both are brought up to date from the listing changes by reading only
+    the projects changed.
 
-    Always one or two statements, whatever the data: the listing version (and its changes since the counts kept,
-    if any), then the counting, unless the kept counts are up to date. Counted afresh the first time, or when the
-    changes are not all logged (too many, made by hand, or too long ago), or when the dormancy cut-off has moved
+    One statement when nothing has changed (the listing version); after a change, one more for each of the two
+    that reads the changed projects alone; for a search nobody has asked for since the process started, one that
+    reads the matching ids from the full-text index, not the projects. Everything is read afresh when the changes
+    are not all logged (too many, made by hand, or too long ago), and the groups when the dormancy cut-off moves
     (once a day). Not kept from a transaction that has written to what lists count: its counts could include
-    writes that are later rolled back.
+    writes that are later rolled back, so it counts in SQL (`_count_facets`).
     """
     if wrote_to_lists():
         return _count_facets(filters)
-    key = (dormant_before(), filters.counted_by())
-    kept = kept_counts(db.engine)
-    entry = kept.get(key)
-    if entry is None:
-        version = db.session.execute(
-            select(ListingVersion.token, ListingVersion.version).where(ListingVersion.id == 1)
-        ).first()
-        if version is None:  # nothing written yet: no version to keep the counts under
-            return _count_facets(filters)
-        entry = KeptFacets(tuple(version), _count_facets(filters))
+    kept, cut_off, matched_by = kept_counts(db.engine), dormant_before(), filters.matched_by()
+    counted_key, groups_key, matching_key = ("facets", cut_off, filters.counted_by()), ("groups", cut_off), None
+    groups, matching = kept.get(groups_key), None
+    if any(matched_by):
+        matching_key = ("matching", matched_by)
+        matching = kept.get(matching_key)
+    since = [entry.version for entry in (groups, matching) if entry is not None]
+    now, changes = _changes_since(min(since) if since else None)
+    if now is None:  # nothing written yet: no version to keep anything under
+        return _count_facets(filters)
+    counted = kept.get(counted_key)
+    if counted is not None and counted.version == now:
+        return counted.facets.copy()  # the caller's to change
+    counted_from = (groups, matching)
+    changed = _changed_since_kept(groups, now, changes)
+    if changed is None:
+        groups = _read_groups(now)
+    elif groups.version != now:
+        groups = _groups_brought_up_to_date(groups, now, changed)
+    kept.put(groups_key, groups, groups.weight)
+    if matching_key is not None:
+        changed = _changed_since_kept(matching, now, changes)
+        if changed is None:
+            matching = Matching(now, _matching_ids(filters))
+        elif matching.version != now:
+            matching = _matching_brought_up_to_date(matching, filters, now, changed)
+        kept.put(matching_key, matching, matching.weight)
+    # The counts kept, with the changed projects taken out as they were counted and put back as they are now, if
+    # they were counted from the groups and ids as they were; otherwise counted again from the groups.
+    old_groups, old_matching = counted_from
+    if counted is not None and all(
+        entry is not None and entry.version == counted.version for entry in counted_from[: 1 + bool(matching_key)]
+    ):
+        changed = _changed_since_kept(counted, now, changes)
     else:
-        version, changed = _changes_since(entry.version)
-        if version is None:
-            return _count_facets(filters)
-        if version == entry.version:
-            return entry.facets.copy()
-        if changed is None or entry.slots is None:
-            entry = _count_facets_by_project(filters, version)
-        else:
-            entry = _bring_up_to_date(entry, filters, version, changed)
-    kept.put(key, entry, entry.weight)
-    return entry.facets.copy()  # the caller's to change
+        changed = None
+    if changed is None:
+        facets = _count_groups(filters, groups, None if matching is None else matching.ids)
+    else:
+        facets = counted.facets.copy()
+        was = [(phase, key, -1) for phase, key, _ in _counted_groups_of(filters, old_groups, old_matching, changed)]
+        _add_groups(facets, filters, was + _counted_groups_of(filters, groups, matching, changed))
+    kept.put(counted_key, KeptFacets(now, facets))
+    return facets.copy()
 
 
-def _changes_since(since: tuple[str, int]) -> tuple[tuple[str, int] | None, list[int] | None]:
-    """The listing version now, and the projects changed since the version given: None for the projects unless
-    every change since is logged, each naming its projects. In one statement."""
+def _changes_since(since: tuple[str, int] | None) -> tuple[tuple[str, int] | None, list | None]:
+    """The listing version now and, if a version is given, the changes logged since it: (version, project id)
+    pairs, or None unless every version since is logged. In one statement."""
+    if since is None:
+        now = db.session.execute(select(ListingVersion.token, ListingVersion.version).where(ListingVersion.id == 1))
+        row = now.first()
+        return (None, None) if row is None else (tuple(row), None)
     token, number = since
     rows = db.session.execute(
         select(ListingVersion.token, ListingVersion.version, ListingChange.version, ListingChange.project_id)
@@ -346,15 +401,147 @@ def _changes_since(since: tuple[str, int]) -> tuple[tuple[str, int] | None, list
     if not rows:
         return None, None
     now = (rows[0][0], rows[0][1])
-    if now == since:
-        return now, []
     logged = [(version, project_id) for _, _, version, project_id in rows if version is not None]
     # Every version logs at least one row, so the versions since are all here if as many of them are.
     every_version = len({version for version, _ in logged}) == now[1] - number
     if now[0] != token or len(rows) > MOST_PROJECTS_LOGGED or not every_version:
         return now, None
-    changed = {project_id for _, project_id in logged}
-    return now, None if None in changed else sorted(changed)
+    return now, logged
+
+
+def _changed_since_kept(entry, now: tuple[str, int], changes: list | None) -> list[int] | None:
+    """The projects changed since a kept entry's version, from the changes read since that version or an earlier
+    one; None when the entry must be read afresh: none kept, a new run of versions, changes not all logged, or
+    a change that could have been to any project."""
+    if entry is None or changes is None or entry.version[0] != now[0]:
+        return None
+    changed = {project_id for number, project_id in changes if number > entry.version[1]}
+    return None if None in changed else sorted(changed)
+
+
+def _group_rows(among: list[int] | None = None) -> Select:
+    """Each listed project with its group: id, phase, facet key and whether it is dormant (only among these, if
+    given)."""
+    dormant = case((not_dormant(), False), else_=True)
+    query = select(Project.id, Project.phase, Project.facets, dormant).where(listed())
+    return query if among is None else query.where(Project.id.in_(among))
+
+
+def _read_groups(version: tuple[str, int]) -> ProjectGroups:
+    """Every listed project's group, read in one statement: on SQLite the database lists each group's projects;
+    PostgreSQL sorts to do that, which costs more than reading each project's row and grouping here."""
+    if db.engine.dialect.name == "sqlite":
+        rows = _group_rows().subquery()
+        grouped = select(rows.c.phase, rows.c.facets, rows.c[3], func.group_concat(rows.c.id)).group_by(
+            rows.c.phase, rows.c.facets, rows.c[3]
+        )
+        by_group = {
+            (phase, key, bool(dormant)): [int(i) for i in joined.split(",")]
+            for phase, key, dormant, joined in db.session.execute(grouped)
+        }
+    else:
+        by_group: dict[tuple[str, str | None, bool], list[int]] = {}
+        for project_id, phase, key, dormant in db.session.execute(_group_rows()):
+            by_group.setdefault((phase, key, dormant), []).append(project_id)
+    slots = _no_slots(1 + max((max(ids) for ids in by_group.values()), default=0))
+    for index, ids in enumerate(by_group.values(), 1):
+        for project_id in ids:
+            slots[project_id] = index
+    return ProjectGroups(version, slots, tuple(by_group), tuple(len(ids) for ids in by_group.values()))
+
+
+def _no_slots(size: int) -> array:
+    return array("I", [0]) * size
+
+
+def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], changed: list[int]) -> ProjectGroups:
+    """The groups with the changed projects taken out and put back as they are now, read in one statement. A new
+    entry, as other threads may be reading this one."""
+    slots, found, sizes = array("I", groups.slots), list(groups.groups), list(groups.sizes)
+    slots.extend(_no_slots(max(changed, default=0) + 1 - len(slots)))  # a new project's id is past the end
+    for project_id in changed:
+        if slots[project_id]:
+            sizes[slots[project_id] - 1] -= 1
+            slots[project_id] = 0
+    index_of = {group: index for index, group in enumerate(found, 1)}
+    for project_id, phase, key, dormant in db.session.execute(_group_rows(among=changed)):
+        index = index_of.get((phase, key, dormant))
+        if index is None:
+            found.append((phase, key, dormant))
+            sizes.append(0)
+            index = index_of[(phase, key, dormant)] = len(found)
+        slots[project_id] = index
+        sizes[index - 1] += 1
+    return ProjectGroups(version, slots, tuple(found), tuple(sizes))
+
+
+def _matching_ids(filters: ProjectFilters, among: list[int] | None = None) -> array:
+    """The ids of the projects that pass the search and the filters other than the facets' and dormancy, in one
+    statement that gives them as one text. A search alone reads only the full-text index (projects not listed are
+    in no group, so they count for nothing)."""
+    only_text = not any(filters.matched_by()[1:])
+    if only_text and among is None:
+        query = search.engine().project_ids(filters.text_query)
+    else:
+        query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
+    column = query.subquery().c[0]
+    if db.engine.dialect.name == "sqlite":
+        joined = db.session.scalar(select(func.group_concat(column)))
+    else:
+        joined = db.session.scalar(select(func.string_agg(cast(column, Text), ",")))
+    # A project matching in more than one document (its own, an update) comes more than once.
+    return array("I", set(map(int, joined.split(",")))) if joined else array("I")
+
+
+def _matching_brought_up_to_date(
+    matching: Matching, filters: ProjectFilters, version: tuple[str, int], changed: list[int]
+) -> Matching:
+    """The matching projects with the changed ones taken out and put back if they match now."""
+    leaving = set(changed)
+    ids = array("I", [project_id for project_id in matching.ids if project_id not in leaving])
+    ids.extend(_matching_ids(filters, among=changed))
+    return Matching(version, ids)
+
+
+def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:
+    """Which groups the dormancy filter counts: those not dormant, those dormant, or both."""
+    return {"hide": (False,), "only": (True,)}.get(filters.dormant, (False, True))
+
+
+def _counted_groups_of(
+    filters: ProjectFilters, groups: ProjectGroups, matching: Matching | None, projects: list[int]
+) -> list[tuple[str, str | None, int]]:
+    """The groups of those of these projects that the facets count, as rows for `_add_groups`."""
+    counted = set(projects) if matching is None else set(projects).intersection(matching.ids)
+    slots, wanted, rows = groups.slots, _dormancy(filters), []
+    for project_id in counted:
+        index = slots[project_id] if project_id < len(slots) else 0
+        if index and groups.groups[index - 1][2] in wanted:
+            rows.append((*groups.groups[index - 1][:2], 1))
+    return rows
+
+
+def _count_groups(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> Facets:
+    """The facet counts from the groups of the projects given (or of every listed project), in the dormancy asked
+    for."""
+    if ids is None:
+        sizes = enumerate(groups.sizes, 1)
+    else:
+        slots = groups.slots
+        try:
+            sizes = Counter(map(slots.__getitem__, ids)).items()
+        except IndexError:  # a project past the last one listed: not listed itself
+            sizes = Counter(slots[i] if i < len(slots) else 0 for i in ids).items()
+    wanted = _dormancy(filters)
+    rows = []
+    for index, size in sizes:
+        if index and size:
+            phase, key, dormant = groups.groups[index - 1]
+            if dormant in wanted:
+                rows.append((phase, key, size))
+    facets = Facets.none()
+    _add_groups(facets, filters, rows)
+    return facets
 
 
 def _facet_groups(filters: ProjectFilters):
@@ -365,17 +552,9 @@ def _facet_groups(filters: ProjectFilters):
     )
 
 
-def _counted_projects(filters: ProjectFilters, among: list[int] | None = None) -> Select:
-    """Each project the facets count, with its group: id, phase and facet key (only among these, if given)."""
-    return select(Project.id, Project.phase, Project.facets).where(*_conditions(filters, skip=set(FACETS), among=among))
-
-
-def _no_slots(size: int) -> array:
-    return array("I", [0]) * size
-
-
 def _count_facets(filters: ProjectFilters) -> Facets:
-    """Counts per phase, nation, region and function, and the list's total, from one statement whatever the data.
+    """Counts per phase, nation, region and function, and the list's total, from one statement whatever the data,
+    for a transaction that has written (see `facet_counts`).
 
     Each facet leaves out its own filter, so that ticking "alpha" still shows how many are in beta.
     The database groups the matching projects by phase and facet key (their councils' places and
@@ -385,53 +564,6 @@ def _count_facets(filters: ProjectFilters) -> Facets:
     facets = Facets.none()
     _add_groups(facets, filters, db.session.execute(_facet_groups(filters)))
     return facets
-
-
-def _count_facets_by_project(filters: ProjectFilters, version: tuple[str, int]) -> KeptFacets:
-    """`_count_facets`, also noting each project's group: on SQLite the database lists each group's projects;
-    PostgreSQL sorts to do that, which costs more than reading each project's row and grouping here."""
-    if db.engine.dialect.name == "sqlite":
-        ids = func.group_concat(Project.id)
-        rows = [
-            (phase, key, count, [int(i) for i in joined.split(",")])
-            for phase, key, count, joined in db.session.execute(_facet_groups(filters).add_columns(ids))
-        ]
-    else:
-        by_group: dict[tuple[str, str | None], list[int]] = {}
-        for project_id, phase, key in db.session.execute(_counted_projects(filters)):
-            by_group.setdefault((phase, key), []).append(project_id)
-        rows = [(phase, key, len(ids), ids) for (phase, key), ids in by_group.items()]
-    facets = Facets.none()
-    _add_groups(facets, filters, [(phase, key, count) for phase, key, count, _ in rows])
-    slots = _no_slots(1 + max((max(ids) for *_, ids in rows), default=0))
-    for index, (*_, ids) in enumerate(rows, 1):
-        for project_id in ids:
-            slots[project_id] = index
-    return KeptFacets(version, facets, slots, tuple((phase, key) for phase, key, *_ in rows))
-
-
-def _bring_up_to_date(entry: KeptFacets, filters: ProjectFilters, version: tuple[str, int], changed: list[int]):
-    """Kept counts with the changed projects taken out as they were counted and put back as they are now, read
-    in one statement: every count is a sum over groups, so a project's move from one group to another is two
-    groups' worth of one. A new entry, as other threads may be reading this one."""
-    slots, groups = array("I", entry.slots), list(entry.groups)
-    slots.extend(_no_slots(changed[-1] + 1 - len(slots)))  # a new project's id is past the end
-    moves, was = [], {}
-    for project_id in changed:
-        if slots[project_id]:
-            was[project_id] = slots[project_id]
-            moves.append((*groups[slots[project_id] - 1], -1))
-            slots[project_id] = 0
-    for project_id, phase, key in db.session.execute(_counted_projects(filters, among=changed)):
-        index = was.get(project_id)
-        if index is None or groups[index - 1] != (phase, key):  # the same group again, if it has not moved
-            groups.append((phase, key))
-            index = len(groups)
-        slots[project_id] = index
-        moves.append((phase, key, 1))
-    facets = entry.facets.copy()
-    _add_groups(facets, filters, moves)
-    return KeptFacets(version, facets, slots, tuple(groups))
 
 
 def _add_groups(facets: Facets, filters: ProjectFilters, rows) -> None:

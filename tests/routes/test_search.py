@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
 from pipeline.models import SavedSearch, User
 from pipeline.services import merges, projects, saved_searches
@@ -193,10 +194,18 @@ def test_the_search_page_runs_the_same_statements_however_many_results(client, a
                 people_needs=[NeedInput("Developer", 3)],
             )  # fmt: skip
 
-    add()
+    def add_afresh():
+        add()
+        # Counted afresh on both fetches, as by a new process: how many statements the facet counts take depends
+        # on what the process has kept, not on how many rows there are (see tests/unit/test_facet_cache.py).
+        with app.app_context():
+            forget_kept_counts(db.engine)
+
+    add_afresh()
     url = "/projects?q=waste+collection&phase=alpha&phase=beta&nation=Wales&seeking=people"
-    count = assert_statement_count_is_flat(client, url, add, budget=15)
-    assert count == assert_statement_count_is_flat(client, "/projects?q=waste", add)
+    count = assert_statement_count_is_flat(client, url, add_afresh, budget=16)
+    add_afresh()
+    assert count == assert_statement_count_is_flat(client, "/projects?q=waste", add_afresh)
 
 
 def test_the_feed_is_atom_and_public(anon, waste_projects):
