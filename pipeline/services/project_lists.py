@@ -459,17 +459,18 @@ def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], 
     entry, as other threads may be reading this one."""
     slots, found, sizes = array("I", groups.slots), list(groups.groups), list(groups.sizes)
     slots.extend(_no_slots(max(changed, default=0) + 1 - len(slots)))  # a new project's id is past the end
+    was = {}
     for project_id in changed:
         if slots[project_id]:
+            was[project_id] = slots[project_id]
             sizes[slots[project_id] - 1] -= 1
             slots[project_id] = 0
-    index_of = {group: index for index, group in enumerate(found, 1)}
     for project_id, phase, key, dormant in db.session.execute(_group_rows(among=changed)):
-        index = index_of.get((phase, key, dormant))
-        if index is None:
+        index = was.get(project_id)
+        if index is None or found[index - 1] != (phase, key, dormant):  # its group again, if it has not moved
             found.append((phase, key, dormant))
             sizes.append(0)
-            index = index_of[(phase, key, dormant)] = len(found)
+            index = len(found)
         slots[project_id] = index
         sizes[index - 1] += 1
     return ProjectGroups(version, slots, tuple(found), tuple(sizes))
