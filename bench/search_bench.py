@@ -24,6 +24,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import parse_qsl
 
 from click import echo
@@ -108,12 +109,10 @@ def main() -> None:
 
         firsts, changeds, agains = [], [], []
         for label, query in SEARCHES.items():
-
-            def run(query=query):
-                return search_page(query)
+            run = partial(search_page, query)
 
             def first(run=run):
-                forget_kept_counts(db.engine, searches_only=True)
+                project_lists.forget_kept_searches()
                 return run()
 
             first_times = timed(first, args.rounds)
@@ -166,7 +165,7 @@ def main() -> None:
 
         def first(get=get):
             with app.app_context():
-                forget_kept_counts(db.engine, searches_only=True)
+                project_lists.forget_kept_searches()
             get()
 
         report(f"/projects {label} (first)", timed(first, max(5, args.rounds // 2)), f"{statements[-1]} statements")

@@ -217,10 +217,9 @@ def kept_counts(engine: Engine) -> KeptCounts:
     return _kept_counts.setdefault(engine, KeptCounts())
 
 
-def forget_kept_counts(engine: Engine, *, searches_only: bool = False) -> None:
-    """Forget every count this process kept for the engine, as a new process starts; or only each search's, as a
-    search nobody has asked for finds them (for benchmarks that time counting afresh)."""
-    kept_counts(engine).clear(keep=lambda key: searches_only and key[0] == "groups")
+def forget_kept_counts(engine: Engine) -> None:
+    """Forget every count this process kept for the engine, as a new process starts (for tests and benchmarks)."""
+    kept_counts(engine).clear()
 
 
 def begin_write() -> None:

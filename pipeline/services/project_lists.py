@@ -350,7 +350,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     counted = kept.get(counted_key)
     if counted is not None and counted.version == now:
         return counted.facets.copy()  # the caller's to change
-    counted_from = (groups, matching)
+    old_groups, old_matching = groups, matching
     changed = _changed_since_kept(groups, now, changes)
     if changed is None:
         groups = _read_groups(now)
@@ -364,15 +364,11 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         elif matching.version != now:
             matching = _matching_brought_up_to_date(matching, filters, now, changed)
         kept.put(matching_key, matching, matching.weight)
-    # The counts kept, with the changed projects taken out as they were counted and put back as they are now, if
-    # they were counted from the groups and ids as they were; otherwise counted again from the groups.
-    old_groups, old_matching = counted_from
-    if counted is not None and all(
-        entry is not None and entry.version == counted.version for entry in counted_from[: 1 + bool(matching_key)]
-    ):
-        changed = _changed_since_kept(counted, now, changes)
-    else:
-        changed = None
+    # The counts kept, if they were counted from the groups and ids as they were: moved by the changed projects,
+    # taken out as they were counted and put back as they are now. Otherwise counted again from the groups.
+    used = (old_groups, old_matching) if matching_key else (old_groups,)
+    counted_from_these = counted is not None and all(e is not None and e.version == counted.version for e in used)
+    changed = _changed_since_kept(counted, now, changes) if counted_from_these else None
     if changed is None:
         facets = _count_groups(filters, groups, None if matching is None else matching.ids)
     else:
@@ -381,6 +377,12 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         _add_groups(facets, filters, was + _counted_groups_of(filters, groups, matching, changed))
     kept.put(counted_key, KeptFacets(now, facets))
     return facets.copy()
+
+
+def forget_kept_searches() -> None:
+    """Forget what this process kept for each search and its counts, keeping every project's group: as a search
+    nobody has asked for finds it (for benchmarks)."""
+    kept_counts(db.engine).clear(keep=lambda key: key[0] == "groups")
 
 
 def _changes_since(since: tuple[str, int] | None) -> tuple[tuple[str, int] | None, list | None]:
@@ -422,7 +424,7 @@ def _changed_since_kept(entry, now: tuple[str, int], changes: list | None) -> li
 def _group_rows(among: list[int] | None = None) -> Select:
     """Each listed project with its group: id, phase, facet key and whether it is dormant (only among these, if
     given)."""
-    dormant = case((not_dormant(), False), else_=True)
+    dormant = case((not_dormant(), False), else_=True).label("dormant")
     query = select(Project.id, Project.phase, Project.facets, dormant).where(listed())
     return query if among is None else query.where(Project.id.in_(among))
 
@@ -432,9 +434,8 @@ def _read_groups(version: tuple[str, int]) -> ProjectGroups:
     PostgreSQL sorts to do that, which costs more than reading each project's row and grouping here."""
     if db.engine.dialect.name == "sqlite":
         rows = _group_rows().subquery()
-        grouped = select(rows.c.phase, rows.c.facets, rows.c[3], func.group_concat(rows.c.id)).group_by(
-            rows.c.phase, rows.c.facets, rows.c[3]
-        )
+        group = (rows.c.phase, rows.c.facets, rows.c.dormant)
+        grouped = select(*group, func.group_concat(rows.c.id)).group_by(*group)
         by_group = {
             (phase, key, bool(dormant)): [int(i) for i in joined.split(",")]
             for phase, key, dormant, joined in db.session.execute(grouped)
@@ -498,8 +499,11 @@ def _matching_brought_up_to_date(
     matching: Matching, filters: ProjectFilters, version: tuple[str, int], changed: list[int]
 ) -> Matching:
     """The matching projects with the changed ones taken out and put back if they match now."""
-    leaving = set(changed)
-    ids = array("I", [project_id for project_id in matching.ids if project_id not in leaving])
+    leaving = set(changed).intersection(matching.ids)
+    if leaving:
+        ids = array("I", [project_id for project_id in matching.ids if project_id not in leaving])
+    else:
+        ids = array("I", matching.ids)  # a copy: other threads may be reading the kept one
     ids.extend(_matching_ids(filters, among=changed))
     return Matching(version, ids)
 
