@@ -32,7 +32,7 @@ from pipeline.models import (
     ThemeProject,
     User,
 )
-from pipeline.services import activity, audit, duplicates, projects
+from pipeline.services import activity, audit, duplicates, projects, search
 from pipeline.services.curation import require_organiser
 from pipeline.services.errors import InvalidInput, NotFound, PermissionDenied
 from pipeline.services.outbox import queue_email
@@ -198,6 +198,7 @@ def merge(actor: User, source_id: int, into: str, reason: str = "") -> ProjectMe
     )
     db.session.add(merge_row)
     db.session.flush()
+    search.index_project(target)  # it names the councils that moved over
     audit.record(actor, "project_merged", "project", source.id, source.title, reason, into=target.title, **moved)
     summary = f"{source.title} was merged into {target.title}"
     activity.record("project_merged", target, actor, summary, "project_merge", merge_row.id, source_id=source.id)

@@ -12,7 +12,7 @@ from pipeline.database import begin_write
 from pipeline.extensions import db
 from pipeline.models import CLOSED_PHASES, Council, JoinRequest, Project, ProjectCouncil, ProjectMember, User
 from pipeline.models.project import JOIN_REMINDER_DAYS
-from pipeline.services import activity
+from pipeline.services import activity, search
 from pipeline.services.errors import InvalidInput, NotFound, PermissionDenied
 from pipeline.services.outbox import queue_email
 from pipeline.services.permissions import (
@@ -199,7 +199,14 @@ def _add_council(project: Project, council_id: int, role: str, state: str, user:
     return partner
 
 
+def _councils_changed(project: Project) -> None:
+    """A project's search document and facet key name the councils taking part: bring them up to date."""
+    db.session.flush()
+    search.index_project(project)
+
+
 def _record_council_joined(project: Project, partner: ProjectCouncil, actor: User) -> None:
+    _councils_changed(project)
     activity.record(
         "council_joined",
         project,
@@ -521,6 +528,7 @@ def withdraw_council(user: User, project_id: int, partner_id: int) -> ProjectCou
             "withdraw"
         )
     project.councils.remove(partner)
+    _councils_changed(project)
     db.session.commit()
     return partner
 

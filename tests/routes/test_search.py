@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
 from pipeline.models import SavedSearch, User
-from pipeline.services import merges, projects, saved_searches
+from pipeline.services import merges, projects, saved_searches, teams
 from pipeline.timeutil import utcnow
 from tests.conftest import sign_in
 from tests.factories import NeedInput, make_project
@@ -354,3 +354,32 @@ def test_the_filters_offer_only_councils_services_and_tags_that_projects_use(cli
         "Parking permits",
     ]
     assert offered("tag") == ["waste"]
+
+
+def test_councils_joining_and_leaving_are_searched_and_counted(client, app, officer, make_officer):
+    """A project's document names the councils taking part, and its places count for the nation and region: kept in
+    step when a council is added, leaves, or comes over in a merge."""
+    cardiff, manchester = make_officer("CRF"), make_officer("MAN")
+    _, shared_id = make_project(app, cardiff, title="Bins for students")
+
+    def seen() -> tuple[list[str], str]:
+        soup = client.page("/projects?q=manchester")
+        return titles(soup), option_text(client.page("/projects"), "filter-nation", "England")
+
+    assert seen() == ([], "England (0)")
+    with app.app_context():
+        council_id = db.session.get(User, manchester.id).council_id
+        partner = teams.add_council(db.session.get(User, cardiff.id), shared_id, council_id, "partner")
+        partner_id = partner.id
+    assert seen() == (["Bins for students"], "England (1)")
+    with app.app_context():
+        teams.withdraw_council(db.session.get(User, manchester.id), shared_id, partner_id)
+    assert seen() == ([], "England (0)")
+
+    slug = client.page("/projects?q=students").select_one(".app-card h2 a")["href"].rsplit("/", 1)[-1]
+    _, copy_id = make_project(app, manchester, title="Student bins")
+    with app.app_context():
+        organiser = db.session.get(User, make_officer("LDS", role="organiser").id)
+        merges.merge(organiser, copy_id, slug)
+    # The merged project leaves the list; the one it went into now has Manchester taking part.
+    assert seen() == (["Bins for students"], "England (1)")
