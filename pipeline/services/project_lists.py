@@ -5,7 +5,8 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
+from itertools import product
 from math import ceil
 
 from sqlalchemy import Select, Text, case, cast, exists, func, literal_column, or_, select, union_all
@@ -284,22 +285,79 @@ class Facets:
         return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
 
 
+# A listed project's phase and whether it is dormant, as a number from 1 (0 is for a project not listed).
+GROUP_CODES = {phase_and_dormant: code for code, phase_and_dormant in enumerate(product(PHASES, (False, True)), 1)}
+PHASE_OF_CODE = {code: phase_and_dormant for phase_and_dormant, code in GROUP_CODES.items()}
+INDEX_BITS = 24
+INDEX_MASK = (1 << INDEX_BITS) - 1
+
+
 @dataclass(frozen=True)
 class ProjectGroups:
-    """Every listed project's group (phase, facet key, dormant or not) at a listing version, kept per process and
-    brought up to date from the listing changes: every facet count is a sum over these groups."""
+    """Every listed project's group at a listing version, kept per process and brought up to date from the listing
+    changes: its phase and whether it is dormant, its councils' places and its services' functions. Every facet
+    count is a sum over these.
+
+    Each project is two numbers, looked up by its id: its code (`GROUP_CODES`) and the index of its set of places,
+    as `code << INDEX_BITS | index`, and the same with its set of functions. So counting a search's matches is
+    two counts of numbers that Python makes at C speed, over a few thousand distinct values, not a walk over
+    every distinct combination of phase, places and functions (tens of thousands)."""
 
     version: tuple[str, int]
-    # Per project id: 0 if not listed, otherwise 1 + the index of its group in `groups`.
-    slots: array
-    groups: tuple[tuple[str, str | None, bool], ...]
-    # How many projects are in each group, by the same index.
-    sizes: tuple[int, ...]
+    # Per project id: 0 if not listed, otherwise its code and the index of its places in `places`.
+    with_places: array
+    # Per project id: 0 if not listed, otherwise its code and the index of its functions in `functions`.
+    with_functions: array
+    places: tuple[frozenset[tuple[str, str]], ...]
+    functions: tuple[frozenset[int], ...]
 
     @property
     def weight(self) -> int:
         """What the process holds for these groups, in bytes, roughly."""
-        return self.slots.itemsize * len(self.slots) + 64 * len(self.groups)
+        return self.with_places.itemsize * 2 * len(self.with_places) + 200 * (len(self.places) + len(self.functions))
+
+    def key_of(self, project_id: int) -> tuple[str, bool, search.FacetKey] | None:
+        """A project's phase, whether it is dormant, and its facet key, read back; None if it is not listed."""
+        if project_id >= len(self.with_places) or not self.with_places[project_id]:
+            return None
+        on_places, on_functions = self.with_places[project_id], self.with_functions[project_id]
+        phase, dormant = PHASE_OF_CODE[on_places >> INDEX_BITS]
+        places, functions = self.places[on_places & INDEX_MASK], self.functions[on_functions & INDEX_MASK]
+        return phase, dormant, search.FacetKey(places, functions)
+
+
+class _GroupsBuilder:
+    """Sets each project's two numbers in ProjectGroups, giving each set of places and of functions an index."""
+
+    def __init__(self, size: int, groups: ProjectGroups | None = None):
+        self.with_places = array("I", groups.with_places) if groups else array("I")
+        self.with_functions = array("I", groups.with_functions) if groups else array("I")
+        for numbers in (self.with_places, self.with_functions):
+            numbers.extend(_zeros(size - len(numbers)))
+        self.places = list(groups.places) if groups else []
+        self.functions = list(groups.functions) if groups else []
+        self.place_index = {places: index for index, places in enumerate(self.places)}
+        self.function_index = {functions: index for index, functions in enumerate(self.functions)}
+
+    def numbers(self, phase: str, key: str | None, dormant: bool) -> tuple[int, int]:
+        parsed, code = search.parse_facet_key(key), GROUP_CODES[phase, bool(dormant)] << INDEX_BITS
+        on_places = code | _index_in(self.places, self.place_index, parsed.places)
+        on_functions = code | _index_in(self.functions, self.function_index, parsed.functions)
+        return on_places, on_functions
+
+    def set(self, project_id: int, numbers: tuple[int, int]) -> None:
+        self.with_places[project_id], self.with_functions[project_id] = numbers
+
+    def built(self, version: tuple[str, int]) -> ProjectGroups:
+        return ProjectGroups(version, self.with_places, self.with_functions, tuple(self.places), tuple(self.functions))
+
+
+def _index_in(found: list, index: dict, value: frozenset) -> int:
+    at = index.get(value)
+    if at is None:
+        at = index[value] = len(found)
+        found.append(value)
+    return at
 
 
 @dataclass(frozen=True)
@@ -444,37 +502,27 @@ def _read_groups(version: tuple[str, int]) -> ProjectGroups:
         by_group: dict[tuple[str, str | None, bool], list[int]] = {}
         for project_id, phase, key, dormant in db.session.execute(_group_rows()):
             by_group.setdefault((phase, key, dormant), []).append(project_id)
-    slots = _no_slots(1 + max((max(ids) for ids in by_group.values()), default=0))
-    for index, ids in enumerate(by_group.values(), 1):
+    built = _GroupsBuilder(1 + max((max(ids) for ids in by_group.values()), default=0))
+    for group, ids in by_group.items():
+        numbers = built.numbers(*group)
         for project_id in ids:
-            slots[project_id] = index
-    return ProjectGroups(version, slots, tuple(by_group), tuple(len(ids) for ids in by_group.values()))
+            built.set(project_id, numbers)
+    return built.built(version)
 
 
-def _no_slots(size: int) -> array:
-    return array("I", [0]) * size
+def _zeros(size: int) -> array:
+    return array("I", [0]) * max(size, 0)
 
 
 def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], changed: list[int]) -> ProjectGroups:
     """The groups with the changed projects taken out and put back as they are now, read in one statement. A new
     entry, as other threads may be reading this one."""
-    slots, found, sizes = array("I", groups.slots), list(groups.groups), list(groups.sizes)
-    slots.extend(_no_slots(max(changed, default=0) + 1 - len(slots)))  # a new project's id is past the end
-    was = {}
+    built = _GroupsBuilder(max(changed, default=0) + 1, groups)  # a new project's id is past the end
     for project_id in changed:
-        if slots[project_id]:
-            was[project_id] = slots[project_id]
-            sizes[slots[project_id] - 1] -= 1
-            slots[project_id] = 0
+        built.set(project_id, (0, 0))
     for project_id, phase, key, dormant in db.session.execute(_group_rows(among=changed)):
-        index = was.get(project_id)
-        if index is None or found[index - 1] != (phase, key, dormant):  # its group again, if it has not moved
-            found.append((phase, key, dormant))
-            sizes.append(0)
-            index = len(found)
-        slots[project_id] = index
-        sizes[index - 1] += 1
-    return ProjectGroups(version, slots, tuple(found), tuple(sizes))
+        built.set(project_id, built.numbers(phase, key, dormant))
+    return built.built(version)
 
 
 def _matching_ids(filters: ProjectFilters, among: list[int] | None = None) -> array:
@@ -515,38 +563,47 @@ def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:
 
 def _counted_groups_of(
     filters: ProjectFilters, groups: ProjectGroups, matching: Matching | None, projects: list[int]
-) -> list[tuple[str, str | None, int]]:
+) -> list[tuple[str, search.FacetKey, int]]:
     """The groups of those of these projects that the facets count, as rows for `_add_groups`."""
     counted = set(projects) if matching is None else set(projects).intersection(matching.ids)
-    slots, wanted, rows = groups.slots, _dormancy(filters), []
+    wanted, rows = _dormancy(filters), []
     for project_id in counted:
-        index = slots[project_id] if project_id < len(slots) else 0
-        if index and groups.groups[index - 1][2] in wanted:
-            rows.append((*groups.groups[index - 1][:2], 1))
+        group = groups.key_of(project_id)
+        if group is not None and group[1] in wanted:
+            rows.append((group[0], group[2], 1))
     return rows
 
 
 def _count_groups(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> Facets:
     """The facet counts from the groups of the projects given (or of every listed project), in the dormancy asked
-    for."""
-    if ids is None:
-        sizes = enumerate(groups.sizes, 1)
-    else:
-        slots = groups.slots
-        try:
-            sizes = Counter(map(slots.__getitem__, ids)).items()
-        except IndexError:  # a project past the last one listed: not listed itself
-            sizes = Counter(slots[i] if i < len(slots) else 0 for i in ids).items()
+    for: how many have each code and set of places, of those whose functions pass the function filter, and each
+    code and set of functions, of those whose places pass the place filters."""
+    if ids and max(ids) >= len(groups.with_places):  # a project past the last one listed is not listed itself
+        ids = array("I", [project_id for project_id in ids if project_id < len(groups.with_places)])
+    functions_pass = [_in_function(filters, functions) for functions in groups.functions] if filters.function else None
+    places_pass = [_in_place(filters, places) for places in groups.places] if filters.nation or filters.region else None
+    by_places = _tally(groups.with_places, ids, groups.with_functions, functions_pass)
+    by_functions = _tally(groups.with_functions, ids, groups.with_places, places_pass)
     wanted = _dormancy(filters)
-    rows = []
-    for index, size in sizes:
-        if index and size:
-            phase, key, dormant = groups.groups[index - 1]
-            if dormant in wanted:
-                rows.append((phase, key, size))
+
+    def rows(tally: Counter, sets: tuple[frozenset, ...]):
+        for number, count in tally.items():
+            code = number >> INDEX_BITS
+            if code and PHASE_OF_CODE[code][1] in wanted:
+                yield PHASE_OF_CODE[code][0], sets[number & INDEX_MASK], count
+
     facets = Facets.none()
-    _add_groups(facets, filters, rows)
+    _add_counts(facets, filters, rows(by_places, groups.places), rows(by_functions, groups.functions))
     return facets
+
+
+def _tally(numbers: array, ids: array | None, others: array, others_pass: list[bool] | None) -> Counter:
+    """How many of the projects (every one, if no ids) have each number, of those whose other number's set passes
+    its filter, if there is one."""
+    if others_pass is None:
+        return Counter(numbers) if ids is None else Counter(map(numbers.__getitem__, ids))
+    chosen = range(len(numbers)) if ids is None else ids
+    return Counter(numbers[i] for i in chosen if numbers[i] and others_pass[others[i] & INDEX_MASK])
 
 
 def _facet_groups(filters: ProjectFilters):
@@ -567,53 +624,69 @@ def _count_facets(filters: ProjectFilters) -> Facets:
     applied here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
     facets = Facets.none()
-    _add_groups(facets, filters, db.session.execute(_facet_groups(filters)))
+    rows = [
+        (phase, search.parse_facet_key(key), count) for phase, key, count in db.session.execute(_facet_groups(filters))
+    ]
+    _add_groups(facets, filters, rows)
     return facets
 
 
-def _add_groups(facets: Facets, filters: ProjectFilters, rows) -> None:
+def _add_groups(facets: Facets, filters: ProjectFilters, rows: list[tuple[str, search.FacetKey, int]]) -> None:
     """Add groups of projects to the counts: rows of phase, facet key and how many (fewer, if negative)."""
-    # Tens of thousands of groups, but far fewer keys, and far fewer sets of places and of functions: each key
-    # is judged once, and the nation, region and function counts come from sums per set of places and per
-    # set of functions.
-    phases = set(filters.phase or PHASES)
-    judged: dict[str | None, tuple[search.FacetKey, bool, bool]] = {}  # key: (read, in function, in place)
-    in_phases: dict[str | None, int] = {}
-    for phase, key, count in rows:
-        judgement = judged.get(key)
-        if judgement is None:
-            parsed = search.parse_facet_key(key)
-            judgement = (parsed, _in_function(filters, parsed.functions), _in_place(filters, parsed.places))
-            judged[key] = judgement
-        if phase in phases:
-            in_phases[key] = in_phases.get(key, 0) + count
-        if judgement[1] and judgement[2]:
-            facets.phase[phase] = facets.phase.get(phase, 0) + count
+    _add_counts(
+        facets,
+        filters,
+        [(phase, key.places, count) for phase, key, count in rows if _in_function(filters, key.functions)],
+        [(phase, key.functions, count) for phase, key, count in rows if _in_place(filters, key.places)],
+    )
 
-    by_places: dict[frozenset, int] = {}  # in the phases and the function chosen
-    by_functions: dict[frozenset, int] = {}  # in the phases and the place chosen
-    for key, count in in_phases.items():
-        parsed, in_function, in_place = judged[key]
-        if in_function and in_place:
-            facets.total += count
-        if in_function:
-            by_places[parsed.places] = by_places.get(parsed.places, 0) + count
+
+def _add_counts(facets: Facets, filters: ProjectFilters, by_places, by_functions) -> None:
+    """Add to the counts how many projects have each phase and set of places, of those whose functions pass the
+    function filter, and each phase and set of functions, of those whose places pass the place filters (fewer, if
+    negative).
+
+    Each facet leaves out its own filter: a phase counts those in the function and the place asked for; a nation
+    or region those in the phases and the function; a function those in the phases and the place. The total is
+    those that pass them all.
+    """
+    phases, anywhere = set(filters.phase or PHASES), not (filters.nation or filters.region)
+    in_phases: dict[frozenset, int] = {}
+    for phase, places, count in by_places:
+        in_place = anywhere or _in_place(filters, places)
         if in_place:
-            by_functions[parsed.functions] = by_functions.get(parsed.functions, 0) + count
+            facets.phase[phase] = facets.phase.get(phase, 0) + count
+        if phase in phases:
+            in_phases[places] = in_phases.get(places, 0) + count
+            if in_place:
+                facets.total += count
 
-    def add(counts: dict, values, count: int) -> None:
-        for value in set(values):
-            counts[value] = counts.get(value, 0) + count
-
-    for places, count in by_places.items():
-        add(facets.nation, [n for n, r in places if not filters.region or r == filters.region], count)
-        add(facets.region, [r for n, r in places if not filters.nation or n == filters.nation], count)
-    for functions, count in by_functions.items():
-        add(facets.function, functions, count)
+    for places, count in in_phases.items():
+        nations, regions = _counted_places(places, filters.nation, filters.region)
+        for nation in nations:
+            facets.nation[nation] = facets.nation.get(nation, 0) + count
+        for region in regions:
+            facets.region[region] = facets.region.get(region, 0) + count
+    for phase, functions, count in by_functions:
+        if phase in phases:
+            for function in functions:
+                facets.function[function] = facets.function.get(function, 0) + count
     # A region or function with none left is left out, as counting afresh would leave it out.
     for counts in (facets.region, facets.function):
         for value in [value for value, count in counts.items() if not count]:
             del counts[value]
+
+
+@lru_cache(maxsize=50_000)
+def _counted_places(
+    places: frozenset[tuple[str, str]], nation: str, region: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The nations a set of places counts for, in the region asked for if any, and the regions, in the nation asked
+    for if any. Many projects share a set of places, so each is worked out once."""
+    return (
+        frozenset(n for n, r in places if not region or r == region),
+        frozenset(r for n, r in places if not nation or n == nation),
+    )
 
 
 def _in_function(filters: ProjectFilters, functions: frozenset[int]) -> bool:

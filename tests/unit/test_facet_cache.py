@@ -4,15 +4,18 @@ Every test here runs once per database.
 """
 
 import re
+from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy import create_engine, event, select, text, update
 
 from pipeline import create_app
 from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
-from pipeline.models import ListingChange, ListingVersion, Project, ProjectTag, Service, User
-from pipeline.services import project_lists, projects, updates
+from pipeline.models import NATIONS, PHASES, ListingChange, ListingVersion, Project, ProjectTag, Service, User
+from pipeline.services import project_lists, projects, teams, updates
 from pipeline.services.project_lists import ProjectFilters
+from pipeline.timeutil import utcnow
 from tests.conftest import config_for
 from tests.factories import make_project, project_input
 from tests.pages import soup_of, statement_count
@@ -141,7 +144,14 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
     cardiff = make_officer("CRF")
     with app.app_context():
         service = db.session.scalar(select(Service).where(Service.function_id.is_not(None)).limit(1))
-        service_id = service.id
+        service_id, function_id = service.id, service.function_id
+    # And filters by function, with and without a place, as a function and a place each count only the projects
+    # that pass the other.
+    kept_filters = [
+        *KEPT_FILTERS,
+        ProjectFilters(function=function_id),
+        ProjectFilters(q="bins", function=function_id, nation="Wales", phase=["alpha", "beta"]),
+    ]
     _, finder = make_project(app, officer, title="Bin collection day finder")
     _, garden = make_project(app, officer, title="Garden waste bins", phase="alpha", service_ids=[service_id])
     _, parking = make_project(app, cardiff, title="Parking permits")
@@ -157,7 +167,7 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
 
     def check(brought_up_to_date: bool):
         searched = set()
-        for filters in KEPT_FILTERS:
+        for filters in kept_filters:
             statements = []
 
             def listen(_conn, _cursor, statement, *_args, statements=statements):
@@ -190,7 +200,7 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
     try:
         with app.app_context():
             forget_kept_counts(db.engine)  # as a new process
-        for filters in KEPT_FILTERS:
+        for filters in kept_filters:
             counts(app, filters)  # every project's group read, and for a search, the ids that match
         as_user(officer, lambda user: projects.change_phase(user, finder, "alpha", "Research done"))
         check(brought_up_to_date=True)
@@ -227,3 +237,62 @@ def test_deleting_a_row_that_had_expired_logs_its_project(app, officer):
     assert listing_version(app)[2] == [project_id]
     with app.app_context():
         assert db.session.scalar(select(ProjectTag).where(ProjectTag.project_id == project_id)) is None
+
+
+def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_officer):
+    """Each count is how many projects the list shows with that value chosen in place of its filter's (the other
+    filters kept), and the total how many it shows now: both counted by the list itself, in SQL. Checked as a new
+    process counts, and as the kept counts are moved after a change."""
+    cardiff, manchester = make_officer("CRF"), make_officer("MAN")
+    with app.app_context():
+        with_function = select(Service).where(Service.function_id.is_not(None)).order_by(Service.id)
+        first = db.session.scalars(with_function).first()
+        second = db.session.scalars(with_function.where(Service.function_id != first.function_id)).first()
+        services, functions = (first.id, second.id), (first.function_id, second.function_id)
+        manchester_id = db.session.get(User, manchester.id).council_id
+    make_project(app, officer, title="Bins for flats", phase="alpha", service_ids=[services[0]])
+    _, leeds = make_project(app, officer, title="Bin day finder", service_ids=[services[1]])
+    _, shared = make_project(app, cardiff, title="Bins for students", phase="alpha", service_ids=[services[0]])
+    make_project(app, manchester, title="Parking permits", phase="beta", service_ids=[services[1]])
+    _, quiet = make_project(app, cardiff, title="Bins by the coast", phase="beta")
+    with app.app_context():
+        user = db.session.get(User, cardiff.id)
+        teams.add_council(user, shared, manchester_id, "partner")
+        db.session.execute(update(Project).where(Project.id == quiet).values(active_at=utcnow() - timedelta(days=200)))
+        db.session.commit()
+    every_filter = [
+        ProjectFilters(),
+        ProjectFilters(q="bins"),
+        ProjectFilters(phase=["alpha"]),
+        ProjectFilters(q="bins", phase=["alpha", "beta"], nation="Wales"),
+        ProjectFilters(function=functions[0]),
+        ProjectFilters(function=functions[0], region="North West"),
+        ProjectFilters(q="bins", function=functions[1], nation="England", phase=["discovery"]),
+        ProjectFilters(dormant="include", nation="England"),
+        ProjectFilters(dormant="only", q="bins"),
+    ]
+
+    def check():
+        for filters in every_filter:
+            with app.app_context():
+                counts = project_lists.facet_counts(filters)
+
+                def listed(filters=filters, **chosen):
+                    return project_lists.list_projects(replace(filters, **chosen)).total
+
+                assert counts.total == listed(), filters
+                assert counts.phase == {phase: listed(phase=[phase]) for phase in PHASES}, filters
+                assert counts.nation == {nation: listed(nation=nation) for nation in NATIONS}, filters
+                regions = {"Yorkshire and The Humber", "North West", "Wales", *counts.region}
+                assert {r: counts.region.get(r, 0) for r in regions} == {r: listed(region=r) for r in regions}, filters
+                assert {f: counts.function.get(f, 0) for f in {*functions, *counts.function}} == {
+                    f: listed(function=f) for f in {*functions, *counts.function}
+                }, filters
+                db.session.rollback()
+
+    with app.app_context():
+        forget_kept_counts(db.engine)  # as a new process
+    check()
+    with app.app_context():
+        projects.change_phase(db.session.get(User, officer.id), leeds, "alpha", "Research done")
+    check()  # the kept counts, moved by the changed project
