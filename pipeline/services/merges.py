@@ -198,6 +198,7 @@ def merge(actor: User, source_id: int, into: str, reason: str = "") -> ProjectMe
     )
     db.session.add(merge_row)
     db.session.flush()
+    search.move_documents(source.id, target.id)  # the updates that moved
     search.index_project(target)  # it names the councils that moved over
     audit.record(actor, "project_merged", "project", source.id, source.title, reason, into=target.title, **moved)
     summary = f"{source.title} was merged into {target.title}"

@@ -353,6 +353,17 @@ def index_document(
     _store(kind, ref_id, project_id, DocumentFields(title, keywords, places, body))
 
 
+def move_documents(from_project_id: int, to_project_id: int) -> None:
+    """A project's documents other than its own (its updates) now belong to another project, as a merge moved what
+    they index; in the caller's transaction."""
+    db.session.execute(
+        update(SearchDocument)
+        .where(SearchDocument.project_id == from_project_id, SearchDocument.kind != "project")
+        .values(project_id=to_project_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def remove_document(kind: str, ref_id: int) -> None:
     """Take a document out of the index, in the caller's transaction (the caller commits)."""
     db.session.execute(delete(SearchDocument).where(SearchDocument.id == document_id(kind, ref_id)))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from pipeline.database import forget_kept_counts
 from pipeline.extensions import db
 from pipeline.models import SavedSearch, User
-from pipeline.services import merges, projects, saved_searches, teams
+from pipeline.services import merges, project_lists, projects, saved_searches, teams, updates
 from pipeline.timeutil import utcnow
 from tests.conftest import sign_in
 from tests.factories import NeedInput, make_project
@@ -383,3 +383,20 @@ def test_councils_joining_and_leaving_are_searched_and_counted(client, app, offi
         merges.merge(organiser, copy_id, slug)
     # The merged project leaves the list; the one it went into now has Manchester taking part.
     assert seen() == (["Bins for students"], "England (1)")
+
+
+def test_an_update_that_moves_in_a_merge_is_found_on_its_new_project(client, app, officer, make_officer):
+    """A merge moves the merged project's updates to the project it went into: searching their words finds that
+    project, as its page shows them."""
+    slug, _ = make_project(app, officer, title="Bulky waste bookings")
+    cardiff = make_officer("CRF")
+    _, copy_id = make_project(app, cardiff, title="Booking bulky collections")
+    with app.app_context():
+        updates.post_update(db.session.get(User, cardiff.id), copy_id, "weeknotes", "Week 2", "Tested with a zebra.")
+    assert titles(client.page("/projects?q=zebra")) == ["Booking bulky collections"]
+    with app.app_context():
+        organiser = db.session.get(User, make_officer("LDS", role="organiser").id)
+        merges.merge(organiser, copy_id, slug)
+    assert titles(client.page("/projects?q=zebra")) == ["Bulky waste bookings"]
+    with app.app_context():  # and counted once, from the ids this process kept for the search and moved
+        assert project_lists.facet_counts(project_lists.ProjectFilters(q="zebra")).total == 1
