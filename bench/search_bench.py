@@ -79,7 +79,7 @@ def search_page(query: str) -> project_lists.Page:
     """What the search page asks the services for: the facet counts, then the page of results."""
     filters = project_lists.ProjectFilters.from_args(MultiDict(parse_qsl(query)))
     facets = project_lists.facet_counts(filters)
-    page = project_lists.list_projects(filters, total=facets.total)
+    page = project_lists.list_projects(filters, counted=facets)
     db.session.rollback()
     return page
 

@@ -57,7 +57,7 @@ def _form_page(template: str, form: ProjectForm, **context):
 def index():
     filters = project_lists.ProjectFilters.from_args(request.args)
     facets = project_lists.facet_counts(filters)
-    page = project_lists.list_projects(filters, total=facets.total)
+    page = project_lists.list_projects(filters, counted=facets)
     if filters.page > page.pages:
         abort(404)
     choices = project_lists.filter_choices()

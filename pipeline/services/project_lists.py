@@ -1,15 +1,32 @@
 """Lists of projects: the filters people share as URLs, council and service pages, the home page."""
 
+import json
 import re
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property, lru_cache
-from itertools import product
+from itertools import compress, product
 from math import ceil
+from operator import and_
 
-from sqlalchemy import Select, Text, case, cast, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    Text,
+    any_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -42,6 +59,9 @@ SORTS = {"relevance": "Best match", "updated": "Recently updated", "newest": "Ne
 DORMANCY = {"hide": "Hide dormant projects", "include": "Include dormant projects", "only": "Only dormant projects"}
 SEEKING = {"money": "Seeking money", "people": "Seeking people"}
 FACETS = ("phase", "nation", "region", "function")
+# A list of this many projects or fewer is read by their ids, worked out from what the process keeps for the facet
+# counts (`Facets.ids`), rather than by its filters, which the database would check on project after project.
+FEW_TO_NAME = 5_000
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -224,28 +244,43 @@ def card_options():
     return (selectinload(Project.councils).selectinload(ProjectCouncil.council),)
 
 
-def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, total: int | None = None) -> Page:
+def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "Facets | None" = None) -> Page:
     """One page of projects matching the search and filters, with the total and, for a search, highlights.
 
-    Always the same statements for a page, however many rows: the total (unless the caller has it, from
-    `facet_counts`), the page, its cards' councils, and for a search the highlights.
+    Always the same statements for a page, however many rows: the total (unless the caller has counted it, with
+    `facet_counts`), the page, its cards' councils, and for a search the highlights. When the counts name the few
+    projects that pass (`Facets.ids`), the page is read by their ids instead of by the filters.
     """
+    total = counted.total if counted is not None else None
     if total is None:
         total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
+    if counted is not None and counted.ids is not None:
+        conditions = [_one_of(Project.id, counted.ids)]
+    else:
+        conditions = _conditions(filters, skip={"text"} if filters.ranked else frozenset())
     offset = (filters.page - 1) * per_page
     if filters.ranked:
-        items = _best_matches(filters, per_page, offset)
+        items = _best_matches(filters, conditions, per_page, offset)
     else:
-        query = _filtered(filters).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
+        query = select(Project).where(*conditions).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
         items = list(db.session.scalars(query.options(*card_options()).limit(per_page).offset(offset)))
     highlights = search.best_hits(filters.text_query, [project.id for project in items])
     return Page(items, total, filters.page, per_page, highlights)
 
 
-def _best_matches(filters: ProjectFilters, per_page: int, offset: int) -> list[Project]:
-    """A page of a search sorted by best match: by score within the ranking window, then in the cheap order
-    (see `search.RANK_WINDOW`). The window is whole pages, so no page is part scored and part not."""
-    query, conditions = filters.text_query, _conditions(filters, skip={"text"})
+def _one_of(column, ids: array):
+    """The condition that a column is one of these ids, as one bound value however many there are."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    each = func.json_each(literal(json.dumps(list(ids)), Text)).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+def _best_matches(filters: ProjectFilters, conditions: list, per_page: int, offset: int) -> list[Project]:
+    """A page of a search sorted by best match, among the projects that pass the conditions: by score within the
+    ranking window, then in the cheap order (see `search.RANK_WINDOW`). The window is whole pages, so no page is
+    part scored and part not."""
+    query = filters.text_query
     window_size = ceil(search.RANK_WINDOW / per_page) * per_page
     if offset + per_page <= window_size:
         window = search.first_order(query, conditions, window_size).cte("window")
@@ -275,6 +310,9 @@ class Facets:
     function: dict[int, int]
     # How many projects pass every filter: the list's total, without counting again.
     total: int = 0
+    # The ids of the projects that pass every filter, newest first, when no more than FEW_TO_NAME do and they were
+    # worked out from what the process keeps (`facet_counts`); None otherwise.
+    ids: array | None = field(default=None, compare=False)
 
     @classmethod
     def none(cls) -> "Facets":
@@ -282,7 +320,8 @@ class Facets:
         return cls(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
 
     def copy(self) -> "Facets":
-        return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total)
+        # The ids are never changed, only replaced, so the copy shares them.
+        return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total, self.ids)
 
 
 # A listed project's phase and whether it is dormant, as a number from 1 (0 is for a project not listed).
@@ -431,10 +470,35 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         facets = _count_groups(filters, groups, None if matching is None else matching.ids)
     else:
         facets = counted.facets.copy()
+        facets.ids = None
         was = [(phase, key, -1) for phase, key, _ in _counted_groups_of(filters, old_groups, old_matching, changed)]
         _add_groups(facets, filters, was + _counted_groups_of(filters, groups, matching, changed))
-    kept.put(counted_key, KeptFacets(now, facets))
+    if facets.total <= FEW_TO_NAME:
+        facets.ids = _passing_ids(filters, groups, None if matching is None else matching.ids)
+    kept.put(counted_key, KeptFacets(now, facets), 0 if facets.ids is None else facets.ids.itemsize * len(facets.ids))
     return facets.copy()
+
+
+def _passing_ids(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> array:
+    """The projects (of these, or of every listed one) whose group passes the phase, place, function and dormancy
+    filters, newest first: each project's two numbers are checked against the numbers that pass, at C speed."""
+    wanted, phases = _dormancy(filters), set(filters.phase or PHASES)
+    codes = [code for code, (phase, dormant) in PHASE_OF_CODE.items() if phase in phases and dormant in wanted]
+    places = [index for index, places in enumerate(groups.places) if _in_place(filters, places)]
+    functions = [index for index, functions in enumerate(groups.functions) if _in_function(filters, functions)]
+    on_places = {code << INDEX_BITS | index for code in codes for index in places}
+    on_functions = {code << INDEX_BITS | index for code in codes for index in functions}
+    size = len(groups.with_places)
+    if ids is None:
+        chosen, by_places, by_functions = range(size), groups.with_places, groups.with_functions
+    else:
+        chosen = [project_id for project_id in ids if project_id < size]
+        by_places = map(groups.with_places.__getitem__, chosen)
+        by_functions = map(groups.with_functions.__getitem__, chosen)
+    passes = map(on_places.__contains__, by_places)
+    if filters.function:  # otherwise every listed project's functions pass
+        passes = map(and_, passes, map(on_functions.__contains__, by_functions))
+    return array("I", sorted(compress(chosen, passes), reverse=True))
 
 
 def forget_kept_searches() -> None:

@@ -288,6 +288,17 @@ def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_off
                 assert {f: counts.function.get(f, 0) for f in {*functions, *counts.function}} == {
                     f: listed(function=f) for f in {*functions, *counts.function}
                 }, filters
+                # So few pass that the counts name them, and the list read by their ids is the list read by its
+                # filters: the same projects, in each order, on each page.
+                every = project_lists.list_projects(replace(filters, sort="newest"), per_page=100).items
+                assert counts.ids is not None and list(counts.ids) == sorted((p.id for p in every), reverse=True)
+                for sort in project_lists.SORTS:
+                    for page in (1, 2):
+                        chosen = replace(filters, sort=sort, page=page)
+                        by_ids = project_lists.list_projects(chosen, per_page=2, counted=counts)
+                        by_filters = project_lists.list_projects(chosen, per_page=2)
+                        assert by_ids.items == by_filters.items, (filters, sort, page)
+                        assert by_ids.total == by_filters.total
                 db.session.rollback()
 
     with app.app_context():
@@ -296,3 +307,21 @@ def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_off
     with app.app_context():
         projects.change_phase(db.session.get(User, officer.id), leeds, "alpha", "Research done")
     check()  # the kept counts, moved by the changed project
+
+
+def test_a_list_of_more_projects_than_are_named_is_read_by_its_filters(client, app, officer, monkeypatch):
+    """Past FEW_TO_NAME the counts name no projects, and the list is read by its filters, as alike."""
+    monkeypatch.setattr(project_lists, "FEW_TO_NAME", 2)
+    for title in ("Bin collection day finder", "Bins for flats", "Garden waste bins"):
+        make_project(app, officer, title=title)
+    with app.app_context():
+        many, few = ProjectFilters(q="bins"), ProjectFilters(q="garden")
+        assert project_lists.facet_counts(many).ids is None
+        assert list(project_lists.facet_counts(few).ids) == [p.id for p in project_lists.list_projects(few).items]
+        db.session.rollback()
+    for query, titles in [
+        ("q=bins&sort=title", ["Bin collection day finder", "Bins for flats", "Garden waste bins"]),
+        ("q=garden", ["Garden waste bins"]),
+    ]:
+        shown = soup_of(client.get(f"/projects?{query}")).select(".app-card h2 a")
+        assert [" ".join(link.get_text().split()) for link in shown] == titles
