@@ -548,3 +548,60 @@ def test_possible_duplicates_when_posting(app, fixture_projects):
         assert [(d.project.title, d.reasons) for d in found] == [
             (GARDEN, ["Similar words: garden, waste, subscription"])
         ]
+
+
+def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projects_by_them(app, officer, make_officer):
+    """PostgreSQL finds which projects match a search without a phrase in a narrow table of each document's words
+    (migration 0018_search_words), kept in step with the documents by a trigger through every write."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 index has no such table")
+
+    def assert_in_step():
+        with app.app_context():
+            words = "SELECT id, project_id, words::text FROM search_index_words ORDER BY id"
+            documents = "SELECT id, project_id, strip(search_vector)::text FROM search_documents ORDER BY id"
+            assert db.session.execute(text(words)).all() == db.session.execute(text(documents)).all()
+
+    _, bins = make_project(app, officer, title="Bin collection day finder", tags=["bins"])
+    _, garden = make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
+    assert_in_step()
+    with app.app_context():
+        search.index_document("update", 7, project_id=bins, title="Weeknote 1", body="Residents tested the finder.")
+        db.session.commit()
+        project = projects.get_project_by_id(garden)
+        data = projects.ProjectInput(
+            title="Garden waste permits", summary=project.summary, problem="Residents queue at the tip.",
+            tags=["garden waste"], lead_council_id=project.lead_council_id,
+        )  # fmt: skip
+        projects.update_project(db.session.get(User, project.created_by_id), garden, data)
+    assert_in_step()
+    with app.app_context():
+        search.move_documents(bins, garden)  # as a merge moves updates
+        db.session.commit()
+    assert_in_step()
+    with app.app_context():
+        engine, found = search.engine(), {}
+        for typed in ["residents", "garden or bins", "residents -tip", "weeknote", "queue"]:
+            query = search.parse_query(typed)
+            by_words = set(db.session.scalars(engine.project_ids(query)))
+            assert "search_index_words" in str(engine.project_ids(query))
+            by_documents = set(db.session.scalars(select(SearchDocument.project_id).where(engine._match(query))))
+            assert by_words == by_documents, typed
+            found[typed] = by_words
+        assert found == {
+            "residents": {bins, garden},
+            "garden or bins": {bins, garden},
+            "residents -tip": {bins, garden},  # the bins project, and the update that moved to garden
+            "weeknote": {garden},
+            "queue": {garden},
+        }
+        # A phrase needs the words' positions, which only the documents keep.
+        assert "search_index_words" not in str(engine.project_ids(search.parse_query('"garden waste"')))
+        search.remove_document("update", 7)
+        db.session.delete(db.session.get(Project, bins))
+        db.session.commit()
+    assert_in_step()
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert_in_step()
