@@ -431,6 +431,9 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     are not all logged (too many, made by hand, or too long ago), and the groups when the dormancy cut-off moves
     (once a day). Not kept from a transaction that has written to what lists count: its counts could include
     writes that are later rolled back, so it counts in SQL (`_count_facets`).
+
+    When no more than FEW_TO_NAME projects pass, the counts also name them (`Facets.ids`), worked out from the same
+    groups and ids, so that `list_projects` reads its page by their ids.
     """
     if wrote_to_lists():
         return _count_facets(filters)

@@ -459,6 +459,16 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
         # Rebuild FTS5's own index from the documents too, in case it drifted (a trigger lost, say).
         db.session.connection().exec_driver_sql("INSERT INTO search_index(search_index) VALUES ('rebuild')")
         db.session.connection().exec_driver_sql("INSERT INTO search_index(search_index) VALUES ('optimize')")
+    else:
+        # And PostgreSQL's table of each document's words (their rows go with their documents), writing only
+        # those that differ.
+        db.session.connection().exec_driver_sql(
+            "INSERT INTO search_index_words (id, project_id, words) "
+            "SELECT id, project_id, strip(search_vector) FROM search_documents "
+            "ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id, words = EXCLUDED.words "
+            "WHERE (search_index_words.project_id, search_index_words.words) "
+            "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words)"
+        )
     db.session.commit()
     return report
 
