@@ -62,7 +62,8 @@ class Project(db.Model):
     featured_at: Mapped[datetime | None] = mapped_column(index=True)
     # Set when an organiser merges the project into another: it is stopped, leaves every list,
     # and its address redirects to the project it was merged into.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    # Indexed with each order the projects list sorts by (ix_projects_listed_by_*, in models/search.py).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     # What the list's facets count, as "|c:England/Yorkshire and The Humber|f:42|": the nation and region of
     # each council taking part and the LGSL function (and parent) of each service. Kept in step with them by
     # search.index_project, and indexed with what lists filter by (ix_projects_facets, in models/search.py).

@@ -232,10 +232,12 @@ def _filtered(filters: ProjectFilters, skip: frozenset[str] | set[str] = frozens
     return select(Project).where(*_conditions(filters, skip))
 
 
+# Each order leads with merged_into_id, which every listed project has empty, so it changes nothing but tells the
+# database that an index of it and the order (ix_projects_listed_by_*) gives the listed projects in order.
 ORDER = {
-    "updated": (Project.updated_at.desc(), Project.id.desc()),
-    "newest": (Project.created_at.desc(), Project.id.desc()),
-    "title": (Project.title, Project.id),
+    "updated": (Project.merged_into_id.desc(), Project.updated_at.desc(), Project.id.desc()),
+    "newest": (Project.merged_into_id.desc(), Project.created_at.desc(), Project.id.desc()),
+    "title": (Project.merged_into_id, Project.title, Project.id),
 }
 
 
@@ -495,7 +497,8 @@ def _passing_ids(filters: ProjectFilters, groups: ProjectGroups, ids: array | No
     if ids is None:
         chosen, by_places, by_functions = range(size), groups.with_places, groups.with_functions
     else:
-        chosen = [project_id for project_id in ids if project_id < size]
+        # A project past the last one listed (a merged project's document) is not listed itself.
+        chosen = ids if not ids or max(ids) < size else array("I", [i for i in ids if i < size])
         by_places = map(groups.with_places.__getitem__, chosen)
         by_functions = map(groups.with_functions.__getitem__, chosen)
     passes = map(on_places.__contains__, by_places)
@@ -670,7 +673,9 @@ def _tally(numbers: array, ids: array | None, others: array, others_pass: list[b
     if others_pass is None:
         return Counter(numbers) if ids is None else Counter(map(numbers.__getitem__, ids))
     chosen = range(len(numbers)) if ids is None else ids
-    return Counter(numbers[i] for i in chosen if numbers[i] and others_pass[others[i] & INDEX_MASK])
+    # All at C speed: each project's other set passes or not; a project not listed counts under 0, which is no group.
+    passes = map(others_pass.__getitem__, map(INDEX_MASK.__and__, map(others.__getitem__, chosen)))
+    return Counter(compress(map(numbers.__getitem__, chosen), passes))
 
 
 def _facet_groups(filters: ProjectFilters):
@@ -719,8 +724,11 @@ def _add_counts(facets: Facets, filters: ProjectFilters, by_places, by_functions
     """
     phases, anywhere = set(filters.phase or PHASES), not (filters.nation or filters.region)
     in_phases: dict[frozenset, int] = {}
+    passing: dict[frozenset, bool] = {}  # each set of places comes in many rows, one per phase
     for phase, places, count in by_places:
-        in_place = anywhere or _in_place(filters, places)
+        in_place = passing.get(places)
+        if in_place is None:
+            in_place = passing[places] = anywhere or _in_place(filters, places)
         if in_place:
             facets.phase[phase] = facets.phase.get(phase, 0) + count
         if phase in phases:
