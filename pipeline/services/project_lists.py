@@ -605,12 +605,11 @@ def _matching_ids(filters: ProjectFilters, among: list[int] | None = None) -> ar
     else:
         query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
     column = query.subquery().c[0]
-    if db.engine.dialect.name == "sqlite":
-        joined = db.session.scalar(select(func.group_concat(column)))
-    else:
-        joined = db.session.scalar(select(func.string_agg(cast(column, Text), ",")))
+    # One JSON array, which the json module reads at C speed.
+    aggregate = func.json_group_array if db.engine.dialect.name == "sqlite" else func.json_agg
+    found = db.session.scalar(select(cast(aggregate(column), Text)))
     # A project matching in more than one document (its own, an update) comes more than once.
-    return array("I", set(map(int, joined.split(",")))) if joined else array("I")
+    return array("I", set(json.loads(found))) if found else array("I")
 
 
 def _matching_brought_up_to_date(
