@@ -7,9 +7,11 @@ Create Date: 2026-12-06 03:00:00
 The projects list without a search shows the listed projects (merged_into_id IS NULL) most recently updated first,
 newest first or by title, twenty at a time. SQLite found them through the index on merged_into_id and then sorted
 every listed project (70 ms for 70,000) to show twenty, and PostgreSQL did the same by title. An index on
-merged_into_id and each order, ties broken by the id as the list breaks them, lets both read only the rows shown
-(the list's order leads with merged_into_id, the same for every listed project, so PostgreSQL sees that the index
-is in its order). It also finds the projects merged into another, so the index on merged_into_id alone goes.
+merged_into_id and each order lets both read only the rows shown: the list's order leads with merged_into_id, the
+same for every listed project, so PostgreSQL sees that the index is in its order and sorts only ties by id, and
+SQLite's indexes hold the id already. The id is left out, or PostgreSQL would take such an index for the quickest
+way to find projects by id. It also finds the projects merged into another, so the index on merged_into_id alone
+goes.
 """
 from alembic import op
 
@@ -20,9 +22,9 @@ branch_labels = None
 depends_on = None
 
 INDEXES = {
-    "ix_projects_listed_by_updated_at": ["merged_into_id", "updated_at", "id"],
-    "ix_projects_listed_by_created_at": ["merged_into_id", "created_at", "id"],
-    "ix_projects_listed_by_title": ["merged_into_id", "title", "id"],
+    "ix_projects_listed_by_updated_at": ["merged_into_id", "updated_at"],
+    "ix_projects_listed_by_created_at": ["merged_into_id", "created_at"],
+    "ix_projects_listed_by_title": ["merged_into_id", "title"],
 }
 
 

@@ -62,10 +62,10 @@ Index(
 )
 # and in the order facet counts group by, for every listed project (the unsearched list, the home page);
 Index("ix_projects_facets", Project.merged_into_id, Project.phase, Project.facets, Project.active_at)
-# and by whether listed, in each order the list sorts by, ties broken by the id (0019_list_order_indexes).
-Index("ix_projects_listed_by_updated_at", Project.merged_into_id, Project.updated_at, Project.id)
-Index("ix_projects_listed_by_created_at", Project.merged_into_id, Project.created_at, Project.id)
-Index("ix_projects_listed_by_title", Project.merged_into_id, Project.title, Project.id)
+# and by whether listed, in each order the list sorts by (migration 0019_list_order_indexes).
+Index("ix_projects_listed_by_updated_at", Project.merged_into_id, Project.updated_at)
+Index("ix_projects_listed_by_created_at", Project.merged_into_id, Project.created_at)
+Index("ix_projects_listed_by_title", Project.merged_into_id, Project.title)
 
 
 def new_saved_search_token() -> str:
