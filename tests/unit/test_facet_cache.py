@@ -310,18 +310,31 @@ def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_off
 
 
 def test_a_list_of_more_projects_than_are_named_is_read_by_its_filters(client, app, officer, monkeypatch):
-    """Past FEW_TO_NAME the counts name no projects, and the list is read by its filters, as alike."""
+    """Past FEW_TO_NAME projects (FEW_FOUND_TO_NAME for a search with no filter) the counts name none, and the list
+    is read by its filters, as alike."""
     monkeypatch.setattr(project_lists, "FEW_TO_NAME", 2)
+    monkeypatch.setattr(project_lists, "FEW_FOUND_TO_NAME", 1)
     for title in ("Bin collection day finder", "Bins for flats", "Garden waste bins"):
         make_project(app, officer, title=title)
     with app.app_context():
-        many, few = ProjectFilters(q="bins"), ProjectFilters(q="garden")
-        assert project_lists.facet_counts(many).ids is None
-        assert list(project_lists.facet_counts(few).ids) == [p.id for p in project_lists.list_projects(few).items]
+        named = []
+        for filters in [
+            ProjectFilters(q="garden"),
+            ProjectFilters(q="bins -garden"),
+            ProjectFilters(q="bins -garden", nation="England"),
+            ProjectFilters(q="bins", nation="England"),
+        ]:
+            counts = project_lists.facet_counts(filters)
+            listed = [p.id for p in project_lists.list_projects(replace(filters, sort="newest")).items]
+            assert counts.ids is None or list(counts.ids) == listed, filters
+            named.append((counts.total, counts.ids is not None))
         db.session.rollback()
+    # A search alone is named up to FEW_FOUND_TO_NAME; with a filter, up to FEW_TO_NAME.
+    assert named == [(1, True), (2, False), (2, True), (3, False)]
     for query, titles in [
         ("q=bins&sort=title", ["Bin collection day finder", "Bins for flats", "Garden waste bins"]),
         ("q=garden", ["Garden waste bins"]),
+        ("q=bins+-garden&nation=England&sort=title", ["Bin collection day finder", "Bins for flats"]),
     ]:
         shown = soup_of(client.get(f"/projects?{query}")).select(".app-card h2 a")
         assert [" ".join(link.get_text().split()) for link in shown] == titles
