@@ -62,8 +62,9 @@ FACETS = ("phase", "nation", "region", "function")
 # A list of this many projects or fewer is read by their ids, worked out from what the process keeps for the facet
 # counts (`Facets.ids`), rather than by its filters, which the database would check on project after project. A search
 # with no filter is read by its ids only when it finds fewer, as the full-text index gives its newest matches in
-# order: measured at 100,000 projects, a word found in 1,000 projects is read in half the time by their ids, one
-# found in 5,000 a little more slowly.
+# order: measured on PostgreSQL at 100,000 projects, a word found in 1,000 projects is read in half the time by their
+# ids, one found in 5,000 a little more slowly. SQLite reads a search's page no more quickly by ids
+# (`SqliteSearch.pages_by_ids`), so there only lists without a search are.
 FEW_TO_NAME = 5_000
 FEW_FOUND_TO_NAME = 2_000
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -482,15 +483,25 @@ def facet_counts(filters: ProjectFilters) -> Facets:
         facets.ids = None
         was = [(phase, key, -1) for phase, key, _ in _counted_groups_of(filters, old_groups, old_matching, changed)]
         _add_groups(facets, filters, was + _counted_groups_of(filters, groups, matching, changed))
-    if facets.total <= (FEW_TO_NAME if filters.filtered else FEW_FOUND_TO_NAME):
+    if _names_few(filters, facets.total):
         facets.ids = _passing_ids(filters, groups, None if matching is None else matching.ids)
     kept.put(counted_key, KeptFacets(now, facets), 0 if facets.ids is None else facets.ids.itemsize * len(facets.ids))
     return facets.copy()
 
 
+def _names_few(filters: ProjectFilters, total: int) -> bool:
+    """Whether the counts name the projects that pass (`Facets.ids`): few enough of them, and a list whose page
+    the database reads more quickly by their ids (a search's, only where the engine says so)."""
+    if not filters.text_query.empty and not search.engine().pages_by_ids:
+        return False
+    return total <= (FEW_TO_NAME if filters.filtered else FEW_FOUND_TO_NAME)
+
+
 def _passing_ids(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> array:
     """The projects (of these, or of every listed one) whose group passes the phase, place, function and dormancy
     filters, newest first: each project's two numbers are checked against the numbers that pass, at C speed."""
+    if ids is not None and not ids:
+        return array("I")
     wanted, phases = _dormancy(filters), set(filters.phase or PHASES)
     codes = [code for code, (phase, dormant) in PHASE_OF_CODE.items() if phase in phases and dormant in wanted]
     places = [index for index, places in enumerate(groups.places) if _in_place(filters, places)]
