@@ -686,10 +686,11 @@ def _tally(numbers: array, ids: array | None, others: array, others_pass: list[b
     its filter, if there is one."""
     if others_pass is None:
         return Counter(numbers) if ids is None else Counter(map(numbers.__getitem__, ids))
-    chosen = range(len(numbers)) if ids is None else ids
     # All at C speed: each project's other set passes or not; a project not listed counts under 0, which is no group.
-    passes = map(others_pass.__getitem__, map(INDEX_MASK.__and__, map(others.__getitem__, chosen)))
-    return Counter(compress(map(numbers.__getitem__, chosen), passes))
+    if ids is None:
+        return Counter(compress(numbers, map(others_pass.__getitem__, map(INDEX_MASK.__and__, others))))
+    passes = map(others_pass.__getitem__, map(INDEX_MASK.__and__, map(others.__getitem__, ids)))
+    return Counter(compress(map(numbers.__getitem__, ids), passes))
 
 
 def _facet_groups(filters: ProjectFilters):
