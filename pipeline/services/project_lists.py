@@ -258,9 +258,10 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "F
     `facet_counts`), the page, its cards' councils, and for a search the highlights. When the counts name the few
     projects that pass (`Facets.ids`), the page is read by their ids instead of by the filters.
     """
-    total = counted.total if counted is not None else None
-    if total is None:
+    if counted is None:
         total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
+    else:
+        total = counted.total
     if counted is not None and counted.ids is not None:
         conditions = [_one_of(Project.id, counted.ids)]
     else:
@@ -505,21 +506,25 @@ def _passing_ids(filters: ProjectFilters, groups: ProjectGroups, ids: array | No
     wanted, phases = _dormancy(filters), set(filters.phase or PHASES)
     codes = [code for code, (phase, dormant) in PHASE_OF_CODE.items() if phase in phases and dormant in wanted]
     places = [index for index, places in enumerate(groups.places) if _in_place(filters, places)]
-    functions = [index for index, functions in enumerate(groups.functions) if _in_function(filters, functions)]
     on_places = {code << INDEX_BITS | index for code in codes for index in places}
-    on_functions = {code << INDEX_BITS | index for code in codes for index in functions}
-    size = len(groups.with_places)
     if ids is None:
-        chosen, by_places, by_functions = range(size), groups.with_places, groups.with_functions
+        chosen, by_places, by_functions = range(len(groups.with_places)), groups.with_places, groups.with_functions
     else:
-        # A project past the last one listed (a merged project's document) is not listed itself.
-        chosen = ids if not ids or max(ids) < size else array("I", [i for i in ids if i < size])
+        chosen = _listed_only(ids, groups)
         by_places = map(groups.with_places.__getitem__, chosen)
         by_functions = map(groups.with_functions.__getitem__, chosen)
     passes = map(on_places.__contains__, by_places)
     if filters.function:  # otherwise every listed project's functions pass
+        functions = [index for index, functions in enumerate(groups.functions) if _in_function(filters, functions)]
+        on_functions = {code << INDEX_BITS | index for code in codes for index in functions}
         passes = map(and_, passes, map(on_functions.__contains__, by_functions))
     return array("I", sorted(compress(chosen, passes), reverse=True))
+
+
+def _listed_only(ids: array, groups: ProjectGroups) -> array:
+    """The ids without any past the last project listed (a merged project's document), which is not listed itself."""
+    size = len(groups.with_places)
+    return ids if not ids or max(ids) < size else array("I", [project_id for project_id in ids if project_id < size])
 
 
 def forget_kept_searches() -> None:
@@ -662,8 +667,7 @@ def _count_groups(filters: ProjectFilters, groups: ProjectGroups, ids: array | N
     """The facet counts from the groups of the projects given (or of every listed project), in the dormancy asked
     for: how many have each code and set of places, of those whose functions pass the function filter, and each
     code and set of functions, of those whose places pass the place filters."""
-    if ids and max(ids) >= len(groups.with_places):  # a project past the last one listed is not listed itself
-        ids = array("I", [project_id for project_id in ids if project_id < len(groups.with_places)])
+    ids = None if ids is None else _listed_only(ids, groups)
     functions_pass = [_in_function(filters, functions) for functions in groups.functions] if filters.function else None
     places_pass = [_in_place(filters, places) for places in groups.places] if filters.nation or filters.region else None
     by_places = _tally(groups.with_places, ids, groups.with_functions, functions_pass)

@@ -146,11 +146,6 @@ class TextQuery:
         return " | ".join(clauses)
 
     @property
-    def has_phrases(self) -> bool:
-        """Whether the query has a phrase: words that must come together, which only their positions tell."""
-        return any(len(term.words) > 1 for clause in self.clauses for term in clause)
-
-    @property
     def leaves_out(self) -> bool:
         """Whether the query leaves out documents with some word (-word)."""
         return any(term.negated for clause in self.clauses for term in clause)
@@ -159,10 +154,6 @@ class TextQuery:
         """The query without the terms it leaves out: what ranking and highlighting look for."""
         clauses = tuple(tuple(term for term in clause if not term.negated) for clause in self.clauses)
         return TextQuery(self.text, clauses, self.notices)
-
-    def words_and_left_out(self) -> list[str]:
-        """Every word in the query, those left out too."""
-        return [word for clause in self.clauses for term in clause for word in term.words]
 
     def words(self) -> list[str]:
         """Every word searched for (not those left out), in order."""
@@ -654,6 +645,11 @@ FTS_TABLE = table("search_index", column("rowid", Integer))
 FIRST_OTHER_ID = min(start for start in DOCUMENT_KINDS.values() if start)
 
 
+def _of_kinds(document_id, kinds: tuple[str, ...]):
+    """The condition that a document id (which starts at its kind's start) is of one of these kinds."""
+    return or_(*[document_id.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds])
+
+
 class SqliteSearch:
     """SQLite FTS5: `search_index` is an external-content table over search_documents."""
 
@@ -683,7 +679,7 @@ class SqliteSearch:
         return case((FTS_TABLE.c.rowid < FIRST_OTHER_ID, FTS_TABLE.c.rowid), else_=other)
 
     def _kinds(self, kinds: tuple[str, ...]):
-        return or_(*[FTS_TABLE.c.rowid.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds])
+        return _of_kinds(FTS_TABLE.c.rowid, kinds)
 
     def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = (), among: list[int] | None = None) -> Select:
         statement = select(self._project_id()).select_from(FTS_TABLE).where(self._match(query))
@@ -781,8 +777,7 @@ class PostgresSearch:
             # The narrow table of words, a third the size of the documents: most of a common word's rows are read.
             words = literal_column("search_index_words.words").op("@@")(self._tsquery(query))
             statement = select(WORDS_TABLE.c.project_id).where(words)
-            kind_ids = [WORDS_TABLE.c.id.between(DOCUMENT_KINDS[k], DOCUMENT_KINDS[k] + (1 << 40) - 1) for k in kinds]
-            return statement.where(or_(*kind_ids)) if kinds else statement
+            return statement.where(_of_kinds(WORDS_TABLE.c.id, kinds)) if kinds else statement
         statement = select(SearchDocument.project_id).where(self._match(query))
         if among is not None:
             statement = statement.where(SearchDocument.project_id.in_(among))
@@ -848,9 +843,10 @@ class PostgresSearch:
 
 
 def _without_positions(query: TextQuery) -> bool:
-    """Whether the query finds the same documents by their words alone: it has no phrase, and each word is ASCII
+    """Whether the query finds the same documents by their words alone: every term is one word (no phrase), of ASCII
     letters and digits, which PostgreSQL's parser reads as one word, never as a phrase of several."""
-    return not query.has_phrases and all(word.isascii() for word in query.words_and_left_out())
+    terms = [term for clause in query.clauses for term in clause]
+    return all(len(term.words) == 1 and term.words[0].isascii() for term in terms)
 
 
 def _with_ellipses(fragment: str, start: str, end: str) -> str:
