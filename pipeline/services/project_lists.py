@@ -3,13 +3,12 @@
 import json
 import re
 from array import array
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property, lru_cache
-from itertools import compress, product
+from itertools import compress
 from math import ceil
-from operator import and_
 
 from sqlalchemy import (
     Integer,
@@ -332,91 +331,109 @@ class Facets:
         return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total, self.ids)
 
 
-# A listed project's phase and whether it is dormant, as a number from 1 (0 is for a project not listed).
-GROUP_CODES = {phase_and_dormant: code for code, phase_and_dormant in enumerate(product(PHASES, (False, True)), 1)}
-PHASE_OF_CODE = {code: phase_and_dormant for phase_and_dormant, code in GROUP_CODES.items()}
-INDEX_BITS = 24
-INDEX_MASK = (1 << INDEX_BITS) - 1
+# Every project, in a mask: all bits set, so that a mask ANDed with it is the mask itself (no filter).
+EVERY = -1
+ONE = ord("1")
+# Fewer ids than this make a mask one bit at a time, not a digit per project (a few changed projects).
+FEW_BITS = 100
+BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def _mask(ids: list[int] | array) -> int:
+    """These projects as one number, with bit i set for project id i, made at C speed: each facet count is then
+    how many bits two or three masks share (`int.bit_count`), microseconds however many projects match, rather
+    than a look-up per project."""
+    if not ids or len(ids) < FEW_BITS:
+        return _union(1 << project_id for project_id in ids)
+    digits = bytearray(b"0") * (1 + max(ids))
+    for project_id in ids:
+        digits[project_id] = ONE
+    digits.reverse()  # the highest id first, as a number is written
+    return int(digits, 2)
+
+
+def _union(masks) -> int:
+    union = 0
+    for mask in masks:
+        union |= mask
+    return union
+
+
+def _ids_of(mask: int) -> array:
+    """The project ids a mask holds, newest (highest) first."""
+    if not mask:
+        return array("I")
+    digits = format(mask, "b").encode().translate(BIT_VALUES)  # the highest id first
+    return array("I", compress(range(len(digits) - 1, -1, -1), digits))
+
+
+def _bytes(mask: int) -> int:
+    return (mask.bit_length() + 7) // 8
 
 
 @dataclass(frozen=True)
 class ProjectGroups:
     """Every listed project's group at a listing version, kept per process and brought up to date from the listing
-    changes: its phase and whether it is dormant, its councils' places and its services' functions. Every facet
-    count is a sum over these.
-
-    Each project is two numbers, looked up by its id: its code (`GROUP_CODES`) and the index of its set of places,
-    as `code << INDEX_BITS | index`, and the same with its set of functions. So counting a search's matches is
-    two counts of numbers that Python makes at C speed, over a few thousand distinct values, not a walk over
-    every distinct combination of phase, places and functions (tens of thousands)."""
+    changes, as masks (`_mask`): the projects in each phase, dormant or not; with a council taking part in each
+    place (nation and region); and with a service in each function. Every facet count is a count of the bits
+    that the masks of a search's matches, the filters and one value share."""
 
     version: tuple[str, int]
-    # Per project id: 0 if not listed, otherwise its code and the index of its places in `places`.
-    with_places: array
-    # Per project id: 0 if not listed, otherwise its code and the index of its functions in `functions`.
-    with_functions: array
-    places: tuple[frozenset[tuple[str, str]], ...]
-    functions: tuple[frozenset[int], ...]
+    by_phase: dict[tuple[str, bool], int]
+    by_place: dict[tuple[str, str], int]
+    by_function: dict[int, int]
 
     @property
     def weight(self) -> int:
         """What the process holds for these groups, in bytes, roughly."""
-        return self.with_places.itemsize * 2 * len(self.with_places) + 200 * (len(self.places) + len(self.functions))
-
-    def key_of(self, project_id: int) -> tuple[str, bool, search.FacetKey] | None:
-        """A project's phase, whether it is dormant, and its facet key, read back; None if it is not listed."""
-        if project_id >= len(self.with_places) or not self.with_places[project_id]:
-            return None
-        on_places, on_functions = self.with_places[project_id], self.with_functions[project_id]
-        phase, dormant = PHASE_OF_CODE[on_places >> INDEX_BITS]
-        places, functions = self.places[on_places & INDEX_MASK], self.functions[on_functions & INDEX_MASK]
-        return phase, dormant, search.FacetKey(places, functions)
+        return sum(
+            _bytes(mask) for masks in (self.by_phase, self.by_place, self.by_function) for mask in masks.values()
+        )
 
 
-class _GroupsBuilder:
-    """Sets each project's two numbers in ProjectGroups, giving each set of places and of functions an index."""
-
-    def __init__(self, size: int, groups: ProjectGroups | None = None):
-        self.with_places = array("I", groups.with_places) if groups else array("I")
-        self.with_functions = array("I", groups.with_functions) if groups else array("I")
-        for numbers in (self.with_places, self.with_functions):
-            numbers.extend(_zeros(size - len(numbers)))
-        self.places = list(groups.places) if groups else []
-        self.functions = list(groups.functions) if groups else []
-        self.place_index = {places: index for index, places in enumerate(self.places)}
-        self.function_index = {functions: index for index, functions in enumerate(self.functions)}
-
-    def numbers(self, phase: str, key: str | None, dormant: bool) -> tuple[int, int]:
-        parsed, code = search.parse_facet_key(key), GROUP_CODES[phase, bool(dormant)] << INDEX_BITS
-        on_places = code | _index_in(self.places, self.place_index, parsed.places)
-        on_functions = code | _index_in(self.functions, self.function_index, parsed.functions)
-        return on_places, on_functions
-
-    def set(self, project_id: int, numbers: tuple[int, int]) -> None:
-        self.with_places[project_id], self.with_functions[project_id] = numbers
-
-    def built(self, version: tuple[str, int]) -> ProjectGroups:
-        return ProjectGroups(version, self.with_places, self.with_functions, tuple(self.places), tuple(self.functions))
+NO_GROUPS = ProjectGroups(("", 0), {}, {}, {})
 
 
-def _index_in(found: list, index: dict, value: frozenset) -> int:
-    at = index.get(value)
-    if at is None:
-        at = index[value] = len(found)
-        found.append(value)
-    return at
+def _grouped(
+    version: tuple[str, int],
+    by_group: dict[tuple[str, str | None, bool], list[int]],
+    groups: ProjectGroups = NO_GROUPS,
+    changed: list[int] | tuple[int, ...] = (),
+) -> ProjectGroups:
+    """The groups with the changed projects taken out, and these projects (listed by phase, facet key and whether
+    dormant) put in. A new entry, as other threads may be reading the old one."""
+    phases, places, functions = defaultdict(list), defaultdict(list), defaultdict(list)
+    for (phase, key, dormant), ids in by_group.items():
+        parsed = search.parse_facet_key(key)
+        phases[phase, bool(dormant)] += ids
+        for place in parsed.places:
+            places[place] += ids
+        for function in parsed.functions:
+            functions[function] += ids
+    leaving = ~_mask(changed)
+
+    def put_in(old: dict, new: dict) -> dict:
+        masks = {value: mask & leaving for value, mask in old.items()}
+        for value, ids in new.items():
+            masks[value] = masks.get(value, 0) | _mask(ids)
+        return {value: mask for value, mask in masks.items() if mask}
+
+    return ProjectGroups(
+        version, put_in(groups.by_phase, phases), put_in(groups.by_place, places), put_in(groups.by_function, functions)
+    )
 
 
 @dataclass(frozen=True)
 class Matching:
-    """The projects that pass a search and the filters other than the facets' and dormancy, at a listing version."""
+    """The projects that pass a search and the filters other than the facets' and dormancy, at a listing version,
+    as a mask (`_mask`)."""
 
     version: tuple[str, int]
-    ids: array
+    mask: int
 
     @property
     def weight(self) -> int:
-        return self.ids.itemsize * len(self.ids)
+        return _bytes(self.mask)
 
 
 @dataclass(frozen=True)
@@ -429,9 +446,9 @@ class KeptFacets:
 
 def facet_counts(filters: ProjectFilters) -> Facets:
     """Counts per phase, nation, region and function, and the list's total, counted here from what the process
-    keeps: each listed project's group (`ProjectGroups`) and, for a search or a filter that is not a facet, the ids
-    of the projects that pass it (`Matching`). Both are brought up to date from the listing changes by reading only
-    the projects changed.
+    keeps: each listed project's group (`ProjectGroups`) and, for a search or a filter that is not a facet, the
+    projects that pass it (`Matching`), all as masks. Both are brought up to date from the listing changes by
+    reading only the projects changed.
 
     One statement when nothing has changed (the listing version); after a change, one more for each of the two
     that reads the changed projects alone; for a search nobody has asked for since the process started, one that
@@ -441,7 +458,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     writes that are later rolled back, so it counts in SQL (`_count_facets`).
 
     When few projects pass (FEW_TO_NAME, or FEW_FOUND_TO_NAME for a search with no filter), the counts also name them
-    (`Facets.ids`), worked out from the same groups and ids, so that `list_projects` reads its page by their ids.
+    (`Facets.ids`), from the same masks, so that `list_projects` reads its page by their ids.
     """
     if wrote_to_lists():
         return _count_facets(filters)
@@ -458,7 +475,6 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     counted = kept.get(counted_key)
     if counted is not None and counted.version == now:
         return counted.facets.copy()  # the caller's to change
-    old_groups, old_matching = groups, matching
     changed = _changed_since_kept(groups, now, changes)
     if changed is None:
         groups = _read_groups(now)
@@ -468,24 +484,13 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     if matching_key is not None:
         changed = _changed_since_kept(matching, now, changes)
         if changed is None:
-            matching = Matching(now, _matching_ids(filters))
+            matching = Matching(now, _matching(filters))
         elif matching.version != now:
-            matching = _matching_brought_up_to_date(matching, filters, now, changed)
+            matching = Matching(now, (matching.mask & ~_mask(changed)) | _matching(filters, among=changed))
         kept.put(matching_key, matching, matching.weight)
-    # The counts kept, if they were counted from the groups and ids as they were: moved by the changed projects,
-    # taken out as they were counted and put back as they are now. Otherwise counted again from the groups.
-    used = (old_groups, old_matching) if matching_key else (old_groups,)
-    counted_from_these = counted is not None and all(e is not None and e.version == counted.version for e in used)
-    changed = _changed_since_kept(counted, now, changes) if counted_from_these else None
-    if changed is None:
-        facets = _count_groups(filters, groups, None if matching is None else matching.ids)
-    else:
-        facets = counted.facets.copy()
-        facets.ids = None
-        was = [(phase, key, -1) for phase, key, _ in _counted_groups_of(filters, old_groups, old_matching, changed)]
-        _add_groups(facets, filters, was + _counted_groups_of(filters, groups, matching, changed))
+    facets, passing = _count_groups(filters, groups, EVERY if matching is None else matching.mask)
     if _names_few(filters, facets.total):
-        facets.ids = _passing_ids(filters, groups, None if matching is None else matching.ids)
+        facets.ids = _ids_of(passing)
     kept.put(counted_key, KeptFacets(now, facets), 0 if facets.ids is None else facets.ids.itemsize * len(facets.ids))
     return facets.copy()
 
@@ -496,35 +501,6 @@ def _names_few(filters: ProjectFilters, total: int) -> bool:
     if not filters.text_query.empty and not search.engine().pages_by_ids:
         return False
     return total <= (FEW_TO_NAME if filters.filtered else FEW_FOUND_TO_NAME)
-
-
-def _passing_ids(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> array:
-    """The projects (of these, or of every listed one) whose group passes the phase, place, function and dormancy
-    filters, newest first: each project's two numbers are checked against the numbers that pass, at C speed."""
-    if ids is not None and not ids:
-        return array("I")
-    wanted, phases = _dormancy(filters), set(filters.phase or PHASES)
-    codes = [code for code, (phase, dormant) in PHASE_OF_CODE.items() if phase in phases and dormant in wanted]
-    places = [index for index, places in enumerate(groups.places) if _in_place(filters, places)]
-    on_places = {code << INDEX_BITS | index for code in codes for index in places}
-    if ids is None:
-        chosen, by_places, by_functions = range(len(groups.with_places)), groups.with_places, groups.with_functions
-    else:
-        chosen = _listed_only(ids, groups)
-        by_places = map(groups.with_places.__getitem__, chosen)
-        by_functions = map(groups.with_functions.__getitem__, chosen)
-    passes = map(on_places.__contains__, by_places)
-    if filters.function:  # otherwise every listed project's functions pass
-        functions = [index for index, functions in enumerate(groups.functions) if _in_function(filters, functions)]
-        on_functions = {code << INDEX_BITS | index for code in codes for index in functions}
-        passes = map(and_, passes, map(on_functions.__contains__, by_functions))
-    return array("I", sorted(compress(chosen, passes), reverse=True))
-
-
-def _listed_only(ids: array, groups: ProjectGroups) -> array:
-    """The ids without any past the last project listed (a merged project's document), which is not listed itself."""
-    size = len(groups.with_places)
-    return ids if not ids or max(ids) < size else array("I", [project_id for project_id in ids if project_id < size])
 
 
 def forget_kept_searches() -> None:
@@ -589,60 +565,37 @@ def _read_groups(version: tuple[str, int]) -> ProjectGroups:
             for phase, key, dormant, joined in db.session.execute(grouped)
         }
     else:
-        by_group: dict[tuple[str, str | None, bool], list[int]] = {}
-        for project_id, phase, key, dormant in db.session.execute(_group_rows()):
-            by_group.setdefault((phase, key, dormant), []).append(project_id)
-    built = _GroupsBuilder(1 + max((max(ids) for ids in by_group.values()), default=0))
-    for group, ids in by_group.items():
-        numbers = built.numbers(*group)
-        for project_id in ids:
-            built.set(project_id, numbers)
-    return built.built(version)
+        by_group = _by_group(db.session.execute(_group_rows()))
+    return _grouped(version, by_group)
 
 
-def _zeros(size: int) -> array:
-    return array("I", [0]) * max(size, 0)
+def _by_group(rows) -> dict[tuple[str, str | None, bool], list[int]]:
+    by_group: dict[tuple[str, str | None, bool], list[int]] = {}
+    for project_id, phase, key, dormant in rows:
+        by_group.setdefault((phase, key, dormant), []).append(project_id)
+    return by_group
 
 
 def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], changed: list[int]) -> ProjectGroups:
-    """The groups with the changed projects taken out and put back as they are now, read in one statement. A new
-    entry, as other threads may be reading this one."""
-    built = _GroupsBuilder(max(changed, default=0) + 1, groups)  # a new project's id is past the end
-    for project_id in changed:
-        built.set(project_id, (0, 0))
-    for project_id, phase, key, dormant in db.session.execute(_group_rows(among=changed)):
-        built.set(project_id, built.numbers(phase, key, dormant))
-    return built.built(version)
+    """The groups with the changed projects taken out and put back as they are now, read in one statement."""
+    return _grouped(version, _by_group(db.session.execute(_group_rows(among=changed))), groups, changed)
 
 
-def _matching_ids(filters: ProjectFilters, among: list[int] | None = None) -> array:
-    """The ids of the projects that pass the search and the filters other than the facets' and dormancy, in one
-    statement that gives them as one text. A search alone reads only the full-text index (projects not listed are
-    in no group, so they count for nothing)."""
+def _matching(filters: ProjectFilters, among: list[int] | None = None) -> int:
+    """The projects that pass the search and the filters other than the facets' and dormancy, as a mask, in one
+    statement that gives their ids as one text. A search alone reads only the full-text index (projects not
+    listed are in no group, so they count for nothing)."""
     only_text = not any(filters.matched_by()[1:])
     if only_text and among is None:
         query = search.engine().project_ids(filters.text_query)
     else:
         query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
     column = query.subquery().c[0]
-    # One JSON array, which the json module reads at C speed.
+    # One JSON array, which the json module reads at C speed. A project matching in more than one document (its
+    # own, an update) comes more than once.
     aggregate = func.json_group_array if db.engine.dialect.name == "sqlite" else func.json_agg
     found = db.session.scalar(select(cast(aggregate(column), Text)))
-    # A project matching in more than one document (its own, an update) comes more than once.
-    return array("I", set(json.loads(found))) if found else array("I")
-
-
-def _matching_brought_up_to_date(
-    matching: Matching, filters: ProjectFilters, version: tuple[str, int], changed: list[int]
-) -> Matching:
-    """The matching projects with the changed ones taken out and put back if they match now."""
-    leaving = set(changed).intersection(matching.ids)
-    if leaving:
-        ids = array("I", [project_id for project_id in matching.ids if project_id not in leaving])
-    else:
-        ids = array("I", matching.ids)  # a copy: other threads may be reading the kept one
-    ids.extend(_matching_ids(filters, among=changed))
-    return Matching(version, ids)
+    return _mask(json.loads(found)) if found else 0
 
 
 def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:
@@ -650,51 +603,47 @@ def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:
     return {"hide": (False,), "only": (True,)}.get(filters.dormant, (False, True))
 
 
-def _counted_groups_of(
-    filters: ProjectFilters, groups: ProjectGroups, matching: Matching | None, projects: list[int]
-) -> list[tuple[str, search.FacetKey, int]]:
-    """The groups of those of these projects that the facets count, as rows for `_add_groups`."""
-    counted = set(projects) if matching is None else set(projects).intersection(matching.ids)
-    wanted, rows = _dormancy(filters), []
-    for project_id in counted:
-        group = groups.key_of(project_id)
-        if group is not None and group[1] in wanted:
-            rows.append((group[0], group[2], 1))
-    return rows
+def _count_groups(filters: ProjectFilters, groups: ProjectGroups, matching: int) -> tuple[Facets, int]:
+    """The facet counts of the matching projects (a mask), in the dormancy asked for, and the mask of those that
+    pass every filter.
 
-
-def _count_groups(filters: ProjectFilters, groups: ProjectGroups, ids: array | None) -> Facets:
-    """The facet counts from the groups of the projects given (or of every listed project), in the dormancy asked
-    for: how many have each code and set of places, of those whose functions pass the function filter, and each
-    code and set of functions, of those whose places pass the place filters."""
-    ids = None if ids is None else _listed_only(ids, groups)
-    functions_pass = [_in_function(filters, functions) for functions in groups.functions] if filters.function else None
-    places_pass = [_in_place(filters, places) for places in groups.places] if filters.nation or filters.region else None
-    by_places = _tally(groups.with_places, ids, groups.with_functions, functions_pass)
-    by_functions = _tally(groups.with_functions, ids, groups.with_places, places_pass)
+    Each facet leaves out its own filter: a phase counts those in the function and the place asked for; a nation
+    or region those in the phases and the function; a function those in the phases and the place. A nation counts
+    those with a council in it (in the region asked for, if any), and a region those with a council in it (in the
+    nation asked for, if any)."""
     wanted = _dormancy(filters)
-
-    def rows(tally: Counter, sets: tuple[frozenset, ...]):
-        for number, count in tally.items():
-            code = number >> INDEX_BITS
-            if code and PHASE_OF_CODE[code][1] in wanted:
-                yield PHASE_OF_CODE[code][0], sets[number & INDEX_MASK], count
+    by_phase = {
+        phase: matching & _union(groups.by_phase.get((phase, dormant), 0) for dormant in wanted) for phase in PHASES
+    }
+    in_phases = _union(by_phase[phase] for phase in filters.phase or PHASES)
+    in_place = EVERY
+    if filters.nation or filters.region:
+        in_place = _union(mask for place, mask in groups.by_place.items() if _in_place(filters, (place,)))
+    in_function = groups.by_function.get(filters.function, 0) if filters.function else EVERY
 
     facets = Facets.none()
-    _add_counts(facets, filters, rows(by_places, groups.places), rows(by_functions, groups.functions))
-    return facets
-
-
-def _tally(numbers: array, ids: array | None, others: array, others_pass: list[bool] | None) -> Counter:
-    """How many of the projects (every one, if no ids) have each number, of those whose other number's set passes
-    its filter, if there is one."""
-    if others_pass is None:
-        return Counter(numbers) if ids is None else Counter(map(numbers.__getitem__, ids))
-    # All at C speed: each project's other set passes or not; a project not listed counts under 0, which is no group.
-    if ids is None:
-        return Counter(compress(numbers, map(others_pass.__getitem__, map(INDEX_MASK.__and__, others))))
-    passes = map(others_pass.__getitem__, map(INDEX_MASK.__and__, map(others.__getitem__, ids)))
-    return Counter(compress(map(numbers.__getitem__, ids), passes))
+    for phase, mask in by_phase.items():
+        facets.phase[phase] = (mask & in_place & in_function).bit_count()
+    nations, regions = defaultdict(list), defaultdict(list)
+    for (nation, region), mask in groups.by_place.items():
+        if not filters.region or region == filters.region:
+            nations[nation].append(mask)
+        if not filters.nation or nation == filters.nation:
+            regions[region].append(mask)
+    counted = in_phases & in_function
+    for counts, masks in ((facets.nation, nations), (facets.region, regions)):
+        for value, each in masks.items():
+            count = (counted & _union(each)).bit_count()
+            if count:
+                counts[value] = count
+    counted = in_phases & in_place
+    for function, mask in groups.by_function.items():
+        count = (counted & mask).bit_count()
+        if count:
+            facets.function[function] = count
+    passing = in_phases & in_place & in_function
+    facets.total = passing.bit_count()
+    return facets, passing
 
 
 def _facet_groups(filters: ProjectFilters):
@@ -715,60 +664,26 @@ def _count_facets(filters: ProjectFilters) -> Facets:
     applied here to those groups rather than to every project in SQL; the groups that pass them all make the total.
     """
     facets = Facets.none()
-    rows = [
-        (phase, search.parse_facet_key(key), count) for phase, key, count in db.session.execute(_facet_groups(filters))
-    ]
-    _add_groups(facets, filters, rows)
-    return facets
-
-
-def _add_groups(facets: Facets, filters: ProjectFilters, rows: list[tuple[str, search.FacetKey, int]]) -> None:
-    """Add groups of projects to the counts: rows of phase, facet key and how many (fewer, if negative)."""
-    _add_counts(
-        facets,
-        filters,
-        [(phase, key.places, count) for phase, key, count in rows if _in_function(filters, key.functions)],
-        [(phase, key.functions, count) for phase, key, count in rows if _in_place(filters, key.places)],
-    )
-
-
-def _add_counts(facets: Facets, filters: ProjectFilters, by_places, by_functions) -> None:
-    """Add to the counts how many projects have each phase and set of places, of those whose functions pass the
-    function filter, and each phase and set of functions, of those whose places pass the place filters (fewer, if
-    negative).
-
-    Each facet leaves out its own filter: a phase counts those in the function and the place asked for; a nation
-    or region those in the phases and the function; a function those in the phases and the place. The total is
-    those that pass them all.
-    """
-    phases, anywhere = set(filters.phase or PHASES), not (filters.nation or filters.region)
-    in_phases: dict[frozenset, int] = {}
-    passing: dict[frozenset, bool] = {}  # each set of places comes in many rows, one per phase
-    for phase, places, count in by_places:
-        in_place = passing.get(places)
-        if in_place is None:
-            in_place = passing[places] = anywhere or _in_place(filters, places)
-        if in_place:
+    phases = set(filters.phase or PHASES)
+    for phase, key, count in db.session.execute(_facet_groups(filters)):
+        key = search.parse_facet_key(key)
+        in_place, in_function = _in_place(filters, key.places), _in_function(filters, key.functions)
+        if in_place and in_function:
             facets.phase[phase] = facets.phase.get(phase, 0) + count
-        if phase in phases:
-            in_phases[places] = in_phases.get(places, 0) + count
-            if in_place:
-                facets.total += count
-
-    for places, count in in_phases.items():
-        nations, regions = _counted_places(places, filters.nation, filters.region)
-        for nation in nations:
-            facets.nation[nation] = facets.nation.get(nation, 0) + count
-        for region in regions:
-            facets.region[region] = facets.region.get(region, 0) + count
-    for phase, functions, count in by_functions:
-        if phase in phases:
-            for function in functions:
+        if phase not in phases:
+            continue
+        if in_place and in_function:
+            facets.total += count
+        if in_function:
+            nations, regions = _counted_places(key.places, filters.nation, filters.region)
+            for nation in nations:
+                facets.nation[nation] = facets.nation.get(nation, 0) + count
+            for region in regions:
+                facets.region[region] = facets.region.get(region, 0) + count
+        if in_place:
+            for function in key.functions:
                 facets.function[function] = facets.function.get(function, 0) + count
-    # A region or function with none left is left out, as counting afresh would leave it out.
-    for counts in (facets.region, facets.function):
-        for value in [value for value, count in counts.items() if not count]:
-            del counts[value]
+    return facets
 
 
 @lru_cache(maxsize=50_000)
