@@ -276,10 +276,12 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "F
 
 
 def _one_of(column, ids: array):
-    """The condition that a column is one of these ids, as one bound value however many there are."""
+    """The condition that a column is one of these ids, as one bound text however many there are, which the
+    database reads as an array: the driver would adapt a list of numbers one by one (5 ms for 4,000 on PostgreSQL)."""
+    listed = ",".join(map(str, ids))
     if db.engine.dialect.name == "postgresql":
-        return column == any_(literal(list(ids), ARRAY(Integer)))
-    each = func.json_each(literal(json.dumps(list(ids)), Text)).table_valued("value")
+        return column == any_(cast(literal("{" + listed + "}", Text), ARRAY(Integer)))
+    each = func.json_each(literal("[" + listed + "]", Text)).table_valued("value")
     return column.in_(select(each.c.value))
 
 
