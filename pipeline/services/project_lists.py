@@ -261,13 +261,14 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "F
         total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
     else:
         total = counted.total
-    if counted is not None and counted.ids is not None:
-        conditions = [_one_of(Project.id, counted.ids)]
+    named = None if counted is None else counted.ids
+    if named is not None:
+        conditions = [_one_of(Project.id, named)]
     else:
         conditions = _conditions(filters, skip={"text"} if filters.ranked else frozenset())
     offset = (filters.page - 1) * per_page
     if filters.ranked:
-        items = _best_matches(filters, conditions, per_page, offset)
+        items = _best_matches(filters, conditions, per_page, offset, named)
     else:
         query = select(Project).where(*conditions).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
         items = list(db.session.scalars(query.options(*card_options()).limit(per_page).offset(offset)))
@@ -285,14 +286,23 @@ def _one_of(column, ids: array):
     return column.in_(select(each.c.value))
 
 
-def _best_matches(filters: ProjectFilters, conditions: list, per_page: int, offset: int) -> list[Project]:
+def _best_matches(
+    filters: ProjectFilters, conditions: list, per_page: int, offset: int, named: array | None = None
+) -> list[Project]:
     """A page of a search sorted by best match, among the projects that pass the conditions: by score within the
     ranking window, then in the cheap order (see `search.RANK_WINDOW`). The window is whole pages, so no page is
-    part scored and part not."""
+    part scored and part not.
+
+    When the projects that pass are named and all fit in the window, the window is simply them, read by their ids:
+    the cheap order only chooses which matches go in it, and finding them by walking the matches in that order
+    reads every match of a common word when few pass the filters."""
     query = filters.text_query
     window_size = ceil(search.RANK_WINDOW / per_page) * per_page
     if offset + per_page <= window_size:
-        window = search.first_order(query, conditions, window_size).cte("window")
+        if named is not None and len(named) <= window_size:
+            window = select(Project.id.label("project_id")).where(_one_of(Project.id, named)).cte("window")
+        else:
+            window = search.first_order(query, conditions, window_size).cte("window")
         scores = search.engine().window_scores(query, window).subquery("scores")
         ordered = (
             select(Project)
@@ -319,8 +329,8 @@ class Facets:
     function: dict[int, int]
     # How many projects pass every filter: the list's total, without counting again.
     total: int = 0
-    # The ids of the projects that pass every filter, newest first, when few do (FEW_TO_NAME, FEW_FOUND_TO_NAME) and
-    # they were worked out from what the process keeps (`facet_counts`); None otherwise.
+    # The ids of the projects that pass every filter, newest first, when few do (`_names_few`) and they were worked
+    # out from what the process keeps (`facet_counts`); None otherwise.
     ids: array | None = field(default=None, compare=False)
 
     @classmethod
@@ -459,8 +469,8 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     (once a day). Not kept from a transaction that has written to what lists count: its counts could include
     writes that are later rolled back, so it counts in SQL (`_count_facets`).
 
-    When few projects pass (FEW_TO_NAME, or FEW_FOUND_TO_NAME for a search with no filter), the counts also name them
-    (`Facets.ids`), from the same masks, so that `list_projects` reads its page by their ids.
+    When few projects pass (`_names_few`), the counts also name them (`Facets.ids`), from the same masks, so that
+    `list_projects` reads its page by their ids.
     """
     if wrote_to_lists():
         return _count_facets(filters)
@@ -498,11 +508,13 @@ def facet_counts(filters: ProjectFilters) -> Facets:
 
 
 def _names_few(filters: ProjectFilters, total: int) -> bool:
-    """Whether the counts name the projects that pass (`Facets.ids`): few enough of them, and a list whose page
-    the database reads more quickly by their ids (a search's, only where the engine says so)."""
+    """Whether the counts name the projects that pass (`Facets.ids`): few enough of them for the database to read
+    the page more quickly by their ids. FEW_TO_NAME, or FEW_FOUND_TO_NAME for a search with no filter; for a search
+    where the engine reads a page no faster by ids (`pages_by_ids`), only those that all fit in the ranking window."""
+    most = FEW_TO_NAME if filters.filtered else FEW_FOUND_TO_NAME
     if not filters.text_query.empty and not search.engine().pages_by_ids:
-        return False
-    return total <= (FEW_TO_NAME if filters.filtered else FEW_FOUND_TO_NAME)
+        most = min(most, search.RANK_WINDOW)  # all in the ranking window, read by their ids (`_best_matches`)
+    return total <= most
 
 
 def forget_kept_searches() -> None:

@@ -613,7 +613,8 @@ def _hit(row, snippet: str) -> Hit:
 
 class SearchEngine(Protocol):
     name: str
-    # Whether a search's page of projects is read more quickly by the ids of the few that pass than by its filters.
+    # Whether a search's page of projects is read more quickly by the ids of the few that pass than by its filters
+    # (if not, they are named only when they all fit in the ranking window: project_lists._names_few).
     pages_by_ids: bool
 
     def project_ids(self, query: TextQuery, kinds: tuple[str, ...] = (), among: list[int] | None = None) -> Select:
@@ -655,7 +656,8 @@ class SqliteSearch:
 
     name = "sqlite"
     # FTS5 gives a search's matches newest first from its index, checking no document, so a search's page costs no
-    # more found by its filters than by its projects' ids (project_lists.FEW_TO_NAME).
+    # more found by its filters than by its projects' ids (project_lists.FEW_TO_NAME), unless they all fit in the
+    # ranking window: finding them walks every match when the filters pass few.
     pages_by_ids = False
 
     def _fts(self, expression: str):

@@ -297,13 +297,12 @@ def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_off
                 assert {f: counts.function.get(f, 0) for f in {*functions, *counts.function}} == {
                     f: listed(function=f) for f in {*functions, *counts.function}
                 }, filters
-                # So few pass that the counts name them (a search's, where its page is read more quickly so), and the
-                # list read by their ids is the list read by its filters: the same projects, in each order and page.
+                # So few pass that the counts name them (a search's on every engine, as they all fit in the ranking
+                # window), and the list read by their ids is the list read by its filters: the same projects, in each
+                # order and page, best match included.
                 every = project_lists.list_projects(replace(filters, sort="newest"), per_page=100).items
-                named = filters.text_query.empty or search.engine().pages_by_ids
-                assert (counts.ids is not None) == named, filters
-                if counts.ids is not None:
-                    assert list(counts.ids) == sorted((p.id for p in every), reverse=True)
+                assert counts.ids is not None, filters
+                assert list(counts.ids) == sorted((p.id for p in every), reverse=True)
                 for sort in project_lists.SORTS:
                     for page in (1, 2):
                         chosen = replace(filters, sort=sort, page=page)
@@ -323,9 +322,11 @@ def test_each_count_is_what_choosing_its_value_would_list(app, officer, make_off
 
 def test_a_list_of_more_projects_than_are_named_is_read_by_its_filters(client, app, officer, monkeypatch):
     """Past FEW_TO_NAME projects (FEW_FOUND_TO_NAME for a search with no filter) the counts name none, and the list
-    is read by its filters, as alike. A search is named only where the engine reads its page more quickly so."""
+    is read by its filters, as alike. Where the engine reads a search's page no faster by ids, a search is named
+    only when all that pass fit in the ranking window (here of one project, in a window of a page)."""
     monkeypatch.setattr(project_lists, "FEW_TO_NAME", 2)
     monkeypatch.setattr(project_lists, "FEW_FOUND_TO_NAME", 1)
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
     for title, phase in [("Bin collection day finder", "alpha"), ("Bins for flats", "alpha"), ("Garden waste", "beta")]:
         make_project(app, officer, title=title, phase=phase)
     with app.app_context():
@@ -345,12 +346,13 @@ def test_a_list_of_more_projects_than_are_named_is_read_by_its_filters(client, a
             assert counts.ids is None or list(counts.ids) == listed, filters
             named.append((counts.total, counts.ids is not None))
         db.session.rollback()
-    # A search alone is named up to FEW_FOUND_TO_NAME; with a filter, and a list with no search, up to FEW_TO_NAME.
+    # A search alone is named up to FEW_FOUND_TO_NAME; with a filter, and a list with no search, up to FEW_TO_NAME;
+    # a search, where the engine reads its page no faster by ids, up to RANK_WINDOW too.
     assert named == [
-        (1, searches_named),
+        (1, True),
         (2, False),
         (2, searches_named),
-        (0, searches_named),
+        (0, True),
         (1, True),
         (2, True),
         (3, False),
