@@ -63,7 +63,7 @@ FACETS = ("phase", "nation", "region", "function")
 # with no filter is read by its ids only when it finds fewer, as the full-text index gives its newest matches in
 # order: measured on PostgreSQL at 100,000 projects, a word found in 1,000 projects is read in half the time by their
 # ids, one found in 5,000 a little more slowly. SQLite reads a search's page no more quickly by ids
-# (`SqliteSearch.pages_by_ids`), so there only lists without a search are.
+# (`SqliteSearch.pages_by_ids`) unless they all fit in the ranking window (`_names_few`).
 FEW_TO_NAME = 5_000
 FEW_FOUND_TO_NAME = 2_000
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -299,8 +299,8 @@ def _best_matches(
     query = filters.text_query
     window_size = ceil(search.RANK_WINDOW / per_page) * per_page
     if offset + per_page <= window_size:
-        if named is not None and len(named) <= window_size:
-            window = select(Project.id.label("project_id")).where(_one_of(Project.id, named)).cte("window")
+        if named is not None and len(named) <= window_size:  # the conditions are that they are named
+            window = select(Project.id.label("project_id")).where(*conditions).cte("window")
         else:
             window = search.first_order(query, conditions, window_size).cte("window")
         scores = search.engine().window_scores(query, window).subquery("scores")
@@ -639,10 +639,11 @@ def _count_groups(filters: ProjectFilters, groups: ProjectGroups, matching: int)
     for phase, mask in by_phase.items():
         facets.phase[phase] = (mask & in_place & in_function).bit_count()
     nations, regions = defaultdict(list), defaultdict(list)
-    for (nation, region), mask in groups.by_place.items():
-        if not filters.region or region == filters.region:
+    for place, mask in groups.by_place.items():
+        in_nations, in_regions = _counted_places(frozenset([place]), filters.nation, filters.region)
+        for nation in in_nations:
             nations[nation].append(mask)
-        if not filters.nation or nation == filters.nation:
+        for region in in_regions:
             regions[region].append(mask)
     counted = in_phases & in_function
     for counts, masks in ((facets.nation, nations), (facets.region, regions)):
