@@ -1,13 +1,11 @@
 """Lists of projects: the filters people share as URLs, council and service pages, the home page."""
 
-import json
 import re
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property, lru_cache
-from itertools import compress
 from math import ceil
 
 from sqlalchemy import (
@@ -268,7 +266,7 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "F
         conditions = _conditions(filters, skip={"text"} if filters.ranked else frozenset())
     offset = (filters.page - 1) * per_page
     if filters.ranked:
-        items = _best_matches(filters, conditions, per_page, offset, named)
+        items = _best_matches(filters, conditions, per_page, offset, named, counted)
     else:
         query = select(Project).where(*conditions).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
         items = list(db.session.scalars(query.options(*card_options()).limit(per_page).offset(offset)))
@@ -287,19 +285,35 @@ def _one_of(column, ids: array):
 
 
 def _best_matches(
-    filters: ProjectFilters, conditions: list, per_page: int, offset: int, named: array | None = None
+    filters: ProjectFilters,
+    conditions: list,
+    per_page: int,
+    offset: int,
+    named: array | None = None,
+    counted: "Facets | None" = None,
 ) -> list[Project]:
     """A page of a search sorted by best match, among the projects that pass the conditions: by score within the
     ranking window, then in the cheap order (see `search.RANK_WINDOW`). The window is whole pages, so no page is
     part scored and part not.
 
-    When the projects that pass are named and all fit in the window, the window is simply them, read by their ids:
-    the cheap order only chooses which matches go in it, and finding them by walking the matches in that order
-    reads every match of a common word when few pass the filters."""
+    Where the counts kept the masks the cheap order is read from (`Facets.in_title`), the window, or a page past
+    it, is read from them and then by its projects' ids (`_cheap_order`); so it is when the projects that pass are
+    named and all fit in the window. Otherwise the database walks the matches in the cheap order
+    (`search.first_order`), which reads every match of a common word when few pass the filters."""
     query = filters.text_query
     window_size = ceil(search.RANK_WINDOW / per_page) * per_page
+    first = None
+    if counted is not None and counted.in_title is not None:
+        first = _cheap_order(counted.passing, counted.in_title, max(window_size, offset + per_page))
+    if first is not None and offset + per_page > window_size:
+        shown = first[offset : offset + per_page]
+        found = db.session.scalars(select(Project).where(_one_of(Project.id, shown)).options(*card_options()))
+        by_id = {project.id: project for project in found}
+        return [by_id[project_id] for project_id in shown if project_id in by_id]  # one deleted since is gone
     if offset + per_page <= window_size:
-        if named is not None and len(named) <= window_size:  # the conditions are that they are named
+        if first is not None:
+            window = select(Project.id.label("project_id")).where(_one_of(Project.id, first)).cte("window")
+        elif named is not None and len(named) <= window_size:  # the conditions are that they are named
             window = select(Project.id.label("project_id")).where(*conditions).cte("window")
         else:
             window = search.first_order(query, conditions, window_size).cte("window")
@@ -319,6 +333,13 @@ def _best_matches(
     return list(db.session.scalars(ordered.options(*card_options()).limit(per_page).offset(offset)))
 
 
+def _cheap_order(passing: int, in_title: int, size: int) -> array:
+    """The first `size` projects of a search's cheap order (`search.first_order`) read from masks: those that pass
+    with the words in their own title, newest first, then the others that pass, newest first."""
+    first = _newest(in_title, size)
+    return first + _newest(passing & ~in_title, size - len(first)) if len(first) < size else first
+
+
 @dataclass
 class Facets:
     """How many projects each value of a filter would give, with the search and the other filters applied."""
@@ -332,6 +353,11 @@ class Facets:
     # The ids of the projects that pass every filter, newest first, when few do (`_names_few`) and they were worked
     # out from what the process keeps (`facet_counts`); None otherwise.
     ids: array | None = field(default=None, compare=False)
+    # For a search (with no filter but the facets) whose matches the process keeps (`facet_counts`): the masks
+    # (`_mask`) of the projects that pass every filter and of those of them with the words in their own title, from
+    # which a page sorted by best match reads the cheap order (`_cheap_order`); None otherwise.
+    passing: int | None = field(default=None, compare=False)
+    in_title: int | None = field(default=None, compare=False)
 
     @classmethod
     def none(cls) -> "Facets":
@@ -339,8 +365,9 @@ class Facets:
         return cls(phase=dict.fromkeys(PHASES, 0), nation=dict.fromkeys(NATIONS, 0), region={}, function={})
 
     def copy(self) -> "Facets":
-        # The ids are never changed, only replaced, so the copy shares them.
-        return Facets(dict(self.phase), dict(self.nation), dict(self.region), dict(self.function), self.total, self.ids)
+        # The ids and masks are never changed, only replaced, so the copy shares them.
+        counts = (dict(self.phase), dict(self.nation), dict(self.region), dict(self.function))
+        return Facets(*counts, self.total, self.ids, self.passing, self.in_title)
 
 
 # Every project, in a mask: all bits set, so that a mask ANDed with it is the mask itself (no filter).
@@ -348,7 +375,9 @@ EVERY = -1
 ONE = ord("1")
 # Fewer ids than this make a mask one bit at a time, not a digit per project (a few changed projects).
 FEW_BITS = 100
-BIT_VALUES = bytes.maketrans(b"01", b"\x00\x01")
+A_ONE = re.compile(b"1")
+# How many of a mask's bits `_newest` reads at a time, from the top.
+NEWEST_SPAN = 4096
 
 
 def _mask(ids: list[int] | array) -> int:
@@ -372,11 +401,28 @@ def _union(masks) -> int:
 
 
 def _ids_of(mask: int) -> array:
-    """The project ids a mask holds, newest (highest) first."""
+    """The project ids a mask holds, newest (highest) first: its binary digits, highest first, searched for each
+    1 at C speed (a mask this names holds few of its ids, FEW_TO_NAME at most)."""
     if not mask:
         return array("I")
-    digits = format(mask, "b").encode().translate(BIT_VALUES)  # the highest id first
-    return array("I", compress(range(len(digits) - 1, -1, -1), digits))
+    digits = format(mask, "b").encode()
+    highest = len(digits) - 1
+    return array("I", [highest - found.start() for found in A_ONE.finditer(digits)])
+
+
+def _newest(mask: int, count: int) -> array:
+    """The `count` highest ids a mask holds, highest first: its bits read from the top, a span of NEWEST_SPAN at a
+    time, taking the highest bit of the span until it has none (each step a small number, not the whole mask)."""
+    found, end = array("I"), mask.bit_length()
+    while end > 0 and len(found) < count:
+        start = max(0, end - NEWEST_SPAN)
+        span = (mask >> start) & ((1 << (end - start)) - 1)
+        while span and len(found) < count:
+            highest = span.bit_length() - 1
+            found.append(start + highest)
+            span ^= 1 << highest
+        end = start
+    return found
 
 
 def _bytes(mask: int) -> int:
@@ -438,14 +484,15 @@ def _grouped(
 @dataclass(frozen=True)
 class Matching:
     """The projects that pass a search and the filters other than the facets' and dormancy, at a listing version,
-    as a mask (`_mask`)."""
+    as a mask (`_mask`); for a search alone, also those whose own title has the words (None otherwise)."""
 
     version: tuple[str, int]
     mask: int
+    in_title: int | None = None
 
     @property
     def weight(self) -> int:
-        return _bytes(self.mask)
+        return _bytes(self.mask) + _bytes(self.in_title or 0)
 
 
 @dataclass(frozen=True)
@@ -496,14 +543,23 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     if matching_key is not None:
         changed = _changed_since_kept(matching, now, changes)
         if changed is None:
-            matching = Matching(now, _matching(filters))
+            matching = Matching(now, *_matching(filters))
         elif matching.version != now:
-            matching = Matching(now, (matching.mask & ~_mask(changed)) | _matching(filters, among=changed))
+            mask, in_title = _matching(filters, among=changed)
+            leaving = ~_mask(changed)
+            if in_title is not None:
+                in_title |= matching.in_title & leaving
+            matching = Matching(now, (matching.mask & leaving) | mask, in_title)
         kept.put(matching_key, matching, matching.weight)
     facets, passing = _count_groups(filters, groups, EVERY if matching is None else matching.mask)
+    weight = 0
     if _names_few(filters, facets.total):
         facets.ids = _ids_of(passing)
-    kept.put(counted_key, KeptFacets(now, facets), 0 if facets.ids is None else facets.ids.itemsize * len(facets.ids))
+        weight += facets.ids.itemsize * len(facets.ids)
+    if matching is not None and matching.in_title is not None:  # whatever the order: the counts serve every order
+        facets.passing, facets.in_title = passing, passing & matching.in_title
+        weight += _bytes(passing) + _bytes(facets.in_title)
+    kept.put(counted_key, KeptFacets(now, facets), weight)
     return facets.copy()
 
 
@@ -595,21 +651,23 @@ def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], 
     return _grouped(version, _by_group(db.session.execute(_group_rows(among=changed))), groups, changed)
 
 
-def _matching(filters: ProjectFilters, among: list[int] | None = None) -> int:
-    """The projects that pass the search and the filters other than the facets' and dormancy, as a mask, in one
-    statement that gives their ids as one text. A search alone reads only the full-text index (projects not
-    listed are in no group, so they count for nothing)."""
-    only_text = not any(filters.matched_by()[1:])
-    if only_text and among is None:
-        query = search.engine().project_ids(filters.text_query)
-    else:
-        query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
-    column = query.subquery().c[0]
-    # One JSON array, which the json module reads at C speed. A project matching in more than one document (its
-    # own, an update) comes more than once.
-    aggregate = func.json_group_array if db.engine.dialect.name == "sqlite" else func.json_agg
-    found = db.session.scalar(select(cast(aggregate(column), Text)))
-    return _mask(json.loads(found)) if found else 0
+def _matching(filters: ProjectFilters, among: list[int] | None = None) -> tuple[int, int | None]:
+    """The projects that pass the search and the filters other than the facets' and dormancy, as a mask, and for a
+    search alone those whose own title has the words (None otherwise), in one statement that gives their ids as
+    lists of ids that Python reads at C speed (`search.id_list`). Only among these projects, if given.
+
+    A search alone reads only the full-text index (projects not listed are in no group, so they count for
+    nothing)."""
+    if not any(filters.matched_by()[1:]):
+        found, in_title = db.session.execute(search.engine().matches(filters.text_query, among=among)).one()
+        return _mask_of(found), _mask_of(in_title)
+    query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
+    return _mask_of(db.session.scalar(select(search.id_list(query.subquery().c[0])))), None
+
+
+def _mask_of(found: bytes | str | None) -> int:
+    """The mask of the ids in a `search.id_list`."""
+    return _mask(search.read_ids(found))
 
 
 def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:

@@ -12,6 +12,8 @@ websearch_to_tsquery unparsed, so no input is a syntax error or an injection.
 import html
 import json
 import re
+import sys
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -454,11 +456,12 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
         # And PostgreSQL's table of each document's words (their rows go with their documents), writing only
         # those that differ.
         db.session.connection().exec_driver_sql(
-            "INSERT INTO search_index_words (id, project_id, words) "
-            "SELECT id, project_id, strip(search_vector) FROM search_documents "
-            "ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id, words = EXCLUDED.words "
-            "WHERE (search_index_words.project_id, search_index_words.words) "
-            "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words)"
+            "INSERT INTO search_index_words (id, project_id, words, title_words) "
+            "SELECT id, project_id, strip(search_vector), strip(title_vector) FROM search_documents "
+            "ON CONFLICT (id) DO UPDATE "
+            "SET project_id = EXCLUDED.project_id, words = EXCLUDED.words, title_words = EXCLUDED.title_words "
+            "WHERE (search_index_words.project_id, search_index_words.words, search_index_words.title_words) "
+            "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words, EXCLUDED.title_words)"
         )
     db.session.commit()
     return report
@@ -621,6 +624,12 @@ class SearchEngine(Protocol):
         """The ids of projects with a document (of these kinds, or any) that matches (a subquery); only among these
         projects, if given, reading no other project's documents."""
 
+    def matches(self, query: TextQuery, among: list[int] | None = None) -> Select:
+        """One row of two lists of ids (`id_list`, read by `read_ids`): the projects with a document that matches,
+        and those whose own document matches with the words in its title (the first part of the cheap order,
+        `first_order`). Only among these projects, if given, reading no other project's documents. A project
+        matching in more than one document comes more than once."""
+
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         """Projects' own documents that match (with the words in the title, if asked): the document id
         column, which is the project's id, and the conditions, for `first_order`."""
@@ -690,6 +699,17 @@ class SqliteSearch:
             documents = select(SearchDocument.id).where(SearchDocument.project_id.in_(among))
             statement = statement.where(FTS_TABLE.c.rowid.in_(documents))
         return statement.where(self._kinds(kinds)) if kinds else statement
+
+    def matches(self, query: TextQuery, among: list[int] | None = None) -> Select:
+        found = self.project_ids(query, among=among).subquery()
+        # FTS5 matches a column and a phrase from its index alone, reading no document.
+        in_title = select(FTS_TABLE.c.rowid).where(*self.project_documents(query, in_title=True)[1])
+        if among is not None:
+            in_title = in_title.where(FTS_TABLE.c.rowid.in_(among))  # a project's own document has its id
+        in_title = in_title.subquery()
+        return select(
+            select(id_list(found.c[0])).scalar_subquery(), select(id_list(in_title.c.rowid)).scalar_subquery()
+        )
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         # FTS5 gives its matches newest (highest rowid) first without sorting, so `first_order` reads no
@@ -785,6 +805,25 @@ class PostgresSearch:
             statement = statement.where(SearchDocument.project_id.in_(among))
         return statement.where(SearchDocument.kind.in_(kinds)) if kinds else statement
 
+    def matches(self, query: TextQuery, among: list[int] | None = None) -> Select:
+        # The title's query is worked out once (a subquery), not for each row.
+        title_query = select(self._title_tsquery(query)).scalar_subquery()
+        if among is None and _without_positions(query):
+            # Both from the narrow table of words, which has each title's words beside the document's.
+            words = literal_column("search_index_words.words").op("@@")(self._tsquery(query))
+            in_title = literal_column("search_index_words.title_words").op("@@")(title_query)
+            document_id, project_id, conditions = WORDS_TABLE.c.id, WORDS_TABLE.c.project_id, [words]
+        else:
+            in_title = literal_column("search_documents.title_vector").op("@@")(title_query)
+            document_id, project_id, conditions = SearchDocument.id, SearchDocument.project_id, [self._match(query)]
+            if among is not None:
+                conditions.append(SearchDocument.project_id.in_(among))
+        own_title = and_(document_id < FIRST_OTHER_ID, in_title)
+        return select(id_list(project_id), id_list(project_id).filter(own_title)).where(*conditions)
+
+    def _title_tsquery(self, query: TextQuery):
+        return func.to_tsquery(ENGLISH, literal(query.tsquery_in_title(), String))
+
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         # Newest first: PostgreSQL chooses from its estimate of the matches between walking the documents
         # backwards until it has enough and sorting the matches its GIN index finds.
@@ -793,7 +832,7 @@ class PostgresSearch:
         # The title has its own tsvector (and GIN index): small, so quick to check, where search_vector's
         # weights made PostgreSQL read all of each document's words. A title with the words matches the
         # whole document too, unless the query leaves words out.
-        title_query = func.to_tsquery(ENGLISH, literal(query.tsquery_in_title(), String))
+        title_query = self._title_tsquery(query)
         conditions = [
             SearchDocument.kind == "project",
             literal_column("search_documents.title_vector").op("@@")(title_query),
@@ -842,6 +881,27 @@ class PostgresSearch:
             func.right(SearchDocument.body, 400).label("end"),
         ).where(self._match(query), SearchDocument.project_id.in_(project_ids))
         return [_hit(row, _with_ellipses(row.snippet, row.start, row.end)) for row in db.session.execute(statement)]
+
+
+def id_list(column):
+    """An aggregate of integer ids that Python reads at C speed (`read_ids`): on PostgreSQL each id as four bytes
+    (most significant first) in one bytea, on SQLite a JSON array. Null or empty for none."""
+    if db.engine.dialect.name == "postgresql":
+        return func.string_agg(func.int4send(column), literal_column("''::bytea"))
+    return func.json_group_array(column)
+
+
+def read_ids(found: bytes | str | None) -> array | list[int]:
+    """The ids an `id_list` gives."""
+    if not found:
+        return []
+    if isinstance(found, str):
+        return json.loads(found)
+    ids = array("i")
+    ids.frombytes(found)
+    if sys.byteorder == "little":
+        ids.byteswap()
+    return ids
 
 
 def _without_positions(query: TextQuery) -> bool:

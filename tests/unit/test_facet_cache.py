@@ -186,12 +186,21 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
                     db.session.rollback()
                 finally:
                     event.remove(db.engine, "before_cursor_execute", listen)
-            assert kept == counts(other, filters), filters
+            fresh = counts(other, filters)
+            assert kept == fresh, filters
+            # And for a search, the masks its best-match pages read their order from (None otherwise).
+            assert (kept.passing, kept.in_title) == (fresh.passing, fresh.in_title), filters
+            assert (kept.in_title is not None) == bool(filters.q), filters  # no filter here is other than a facet
             with app.app_context():
                 assert kept == project_lists._count_facets(filters), filters
                 db.session.rollback()
-            # Reading the changed projects alone: their ids, bound one by one, rather than every match.
-            by_id = [statement for statement in statements if re.search(r"projects\.id IN \((\?|%\()", statement)]
+            # Reading the changed projects alone (or a search alone, only their documents): their ids, bound one by
+            # one, rather than every match.
+            by_id = [
+                statement
+                for statement in statements
+                if re.search(r"(projects\.id|search_documents\.project_id) IN \((\?|%\()", statement)
+            ]
             # The groups are read once for all the filters (here for the first), and the matching ids once for
             # each search (the same search with other facet filters shares them).
             reads = (filters is KEPT_FILTERS[0]) + (any(filters.matched_by()) and filters.matched_by() not in searched)

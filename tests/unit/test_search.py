@@ -283,21 +283,33 @@ def test_other_kinds_of_document_find_their_project(app, officer):
         assert search_titles(app, "bulky") == ["Bulky waste bookings"]
 
 
-def test_only_a_window_is_scored_and_the_rest_keeps_the_cheap_order(app, fixture_projects, monkeypatch):
+def cheap_order_pages(app, typed: str, per_page: int, from_masks: bool, count: int) -> list[list[str]]:
+    """The first pages of a search by best match: the cheap order walked by the database, or read from the masks the
+    facet counts keep (`Facets.in_title`)."""
+    with app.app_context():
+        found = []
+        for number in range(1, count + 1):
+            filters = ProjectFilters(q=typed, sort="relevance", page=number)
+            counted = project_lists.facet_counts(filters) if from_masks else None
+            assert from_masks == (counted is not None and counted.in_title is not None)
+            page = project_lists.list_projects(filters, per_page=per_page, counted=counted)
+            found.append([p.title for p in page.items])
+        db.session.rollback()
+        return found
+
+
+@pytest.mark.parametrize("from_masks", [False, True], ids=["walked", "from-masks"])
+def test_only_a_window_is_scored_and_the_rest_keeps_the_cheap_order(app, fixture_projects, monkeypatch, from_masks):
     """Best match scores the first RANK_WINDOW projects of the cheap order (words in the title first, then
-    newest first) and lists the rest in that order, so every page together is every match, once."""
+    newest first) and lists the rest in that order, so every page together is every match, once; the same whether
+    the database walks the matches in that order or the order is read from the masks the counts keep."""
     with app.app_context():
         recycling = fixture_projects[RECYCLING]
         search.index_document("update", 7, project_id=recycling, title="Weeknote", body="Less waste at the tip.")
         db.session.commit()
 
     def pages(per_page: int) -> list[list[str]]:
-        with app.app_context():
-            found = []
-            for number in range(1, 6):
-                filters = ProjectFilters(q="waste", sort="relevance", page=number)
-                found.append([p.title for p in project_lists.list_projects(filters, per_page=per_page).items])
-            return found
+        return cheap_order_pages(app, "waste", per_page, from_masks, count=5)
 
     # Garden and bulky waste have the word in their titles (garden is newer); recycling matches through an
     # update and is newer than the bin finder, which has it in a tag.
@@ -315,19 +327,16 @@ def test_only_a_window_is_scored_and_the_rest_keeps_the_cheap_order(app, fixture
     ]
 
 
+@pytest.mark.parametrize("from_masks", [False, True], ids=["walked", "from-masks"])
 def test_the_cheap_order_puts_titles_with_the_words_first_and_keeps_out_what_a_search_leaves_out(
-    app, fixture_projects, monkeypatch
+    app, fixture_projects, monkeypatch, from_masks
 ):
     """With a window of one, each page shows the cheap order alone: the words in the title first (a phrase as
-    a phrase), and never a project whose title has the words but whose text has a word left out."""
+    a phrase), and never a project whose title has the words but whose text has a word left out; the same whether
+    the database walks the matches in that order or the order is read from the masks the counts keep."""
 
     def pages(typed: str) -> list[list[str]]:
-        with app.app_context():
-            found = []
-            for number in range(1, 5):
-                filters = ProjectFilters(q=typed, sort="relevance", page=number)
-                found.append([p.title for p in project_lists.list_projects(filters, per_page=1).items])
-            return found
+        return cheap_order_pages(app, typed, 1, from_masks, count=4)
 
     monkeypatch.setattr(search, "RANK_WINDOW", 1)
     # Garden waste has "waste" in its title but "garden" too; the bin finder has "waste" in a tag.
@@ -336,6 +345,13 @@ def test_the_cheap_order_puts_titles_with_the_words_first_and_keeps_out_what_a_s
     # "parking" is in both titles; visitor parking is newer.
     assert pages("parking -visitor") == [[RESIDENTS], [], [], []]
     assert pages("parking") == [[VISITOR], [RESIDENTS], [], []]
+    # Visitor parking's update matches "parking -visitor", but its own document does not: its title counts for
+    # nothing, so it comes after the project with the words in its title.
+    with app.app_context():
+        visitor = fixture_projects[VISITOR]
+        search.index_document("update", 8, project_id=visitor, title="Weeknote", body="Parking at the depot.")
+        db.session.commit()
+    assert pages("parking -visitor") == [[RESIDENTS], [VISITOR], [], []]
 
 
 def test_rebuild_is_idempotent_and_repairs_the_index(app, fixture_projects):
@@ -551,16 +567,20 @@ def test_possible_duplicates_when_posting(app, fixture_projects):
 
 
 def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projects_by_them(app, officer, make_officer):
-    """PostgreSQL finds which projects match a search without a phrase in a narrow table of each document's words
-    (migration 0018_search_words), kept in step with the documents by a trigger through every write."""
+    """PostgreSQL finds which projects match a search without a phrase, and which of them have the words in their
+    own titles, in a narrow table of each document's words and title words (migrations 0018_search_words and
+    0020_search_title_words), kept in step with the documents by a trigger through every write."""
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite's FTS5 index has no such table")
 
     def assert_in_step():
         with app.app_context():
-            words = "SELECT id, project_id, words::text FROM search_index_words ORDER BY id"
-            documents = "SELECT id, project_id, strip(search_vector)::text FROM search_documents ORDER BY id"
+            words = "SELECT id, project_id, words::text, title_words::text FROM search_index_words ORDER BY id"
+            documents = (
+                "SELECT id, project_id, strip(search_vector)::text, strip(title_vector)::text "
+                "FROM search_documents ORDER BY id"
+            )
             assert db.session.execute(text(words)).all() == db.session.execute(text(documents)).all()
 
     _, bins = make_project(app, officer, title="Bin collection day finder", tags=["bins"])
@@ -581,15 +601,36 @@ def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projec
         db.session.commit()
     assert_in_step()
     with app.app_context():
-        engine, found = search.engine(), {}
-        for typed in ["residents", "garden or bins", "residents -tip", "weeknote", "queue"]:
+        engine, found, every = search.engine(), {}, [bins, garden]
+        # Titles: "Bin collection day finder" and "Garden waste permits"; an update's title is not its project's.
+        found_in_titles = {"garden or bins": {bins, garden}, "bins -queue": {bins}}
+        for typed in [
+            "residents",
+            "garden or bins",
+            "residents -tip",
+            "weeknote",
+            "queue",
+            "garden -queue",
+            "bins -queue",
+        ]:
             query = search.parse_query(typed)
             by_words = set(db.session.scalars(engine.project_ids(query)))
             assert "search_index_words" in str(engine.project_ids(query))
             by_documents = set(db.session.scalars(select(SearchDocument.project_id).where(engine._match(query))))
             assert by_words == by_documents, typed
             found[typed] = by_words
+            # And the same projects with the words in their own titles, read by the words or (among some projects)
+            # by the documents.
+            assert "search_index_words" in str(engine.matches(query))
+            assert "search_index_words" not in str(engine.matches(query, among=every))
+            words_matches, documents_matches = (
+                [set(search.read_ids(ids)) for ids in db.session.execute(engine.matches(query, **among)).one()]
+                for among in ({}, {"among": every})
+            )
+            assert words_matches == documents_matches == [by_words, found_in_titles.get(typed, set())], typed
         assert found == {
+            "garden -queue": set(),  # garden's own document has "queue", and its title counts for nothing then
+            "bins -queue": {bins},
             "residents": {bins, garden},
             "garden or bins": {bins, garden},
             "residents -tip": {bins, garden},  # the bins project, and the update that moved to garden
