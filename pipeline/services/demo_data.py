@@ -645,7 +645,7 @@ def generate(scale: float, seed: int, echo: Callable[[str], None] = lambda _: No
     counts.update({f"project {name}" if name != "projects" else name: total for name, total in totals.items()})
     echo("Indexing projects for search")
     counts["search documents"] = search.rebuild()["added"]
-    _analyze()
+    _vacuum_analyze()
     return counts
 
 
@@ -656,7 +656,7 @@ def _insert(model, rows: list[dict]) -> int:
     return len(rows)
 
 
-def _analyze() -> None:
+def _vacuum_analyze() -> None:
     """On PostgreSQL, vacuum and gather the planner's statistics for the rows just added, as autovacuum would in
     time (where it runs). Without the statistics it plans as if the tables were nearly empty: a search on 100,000
     projects read its page by the wrong index and took over a second. Without the vacuum no page is marked as

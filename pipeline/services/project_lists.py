@@ -259,14 +259,13 @@ def list_projects(filters: ProjectFilters, per_page: int = PER_PAGE, counted: "F
         total = db.session.scalar(select(func.count(Project.id)).where(*_conditions(filters)))
     else:
         total = counted.total
-    named = None if counted is None else counted.ids
-    if named is not None:
-        conditions = [_one_of(Project.id, named)]
+    if counted is not None and counted.ids is not None:
+        conditions = [_one_of(Project.id, counted.ids)]
     else:
         conditions = _conditions(filters, skip={"text"} if filters.ranked else frozenset())
     offset = (filters.page - 1) * per_page
     if filters.ranked:
-        items = _best_matches(filters, conditions, per_page, offset, named, counted)
+        items = _best_matches(filters, conditions, per_page, offset, counted)
     else:
         query = select(Project).where(*conditions).order_by(*ORDER.get(filters.sort, ORDER["updated"]))
         items = list(db.session.scalars(query.options(*card_options()).limit(per_page).offset(offset)))
@@ -285,26 +284,18 @@ def _one_of(column, ids: array):
 
 
 def _best_matches(
-    filters: ProjectFilters,
-    conditions: list,
-    per_page: int,
-    offset: int,
-    named: array | None = None,
-    counted: "Facets | None" = None,
+    filters: ProjectFilters, conditions: list, per_page: int, offset: int, counted: "Facets | None" = None
 ) -> list[Project]:
     """A page of a search sorted by best match, among the projects that pass the conditions: by score within the
     ranking window, then in the cheap order (see `search.RANK_WINDOW`). The window is whole pages, so no page is
     part scored and part not.
 
-    Where the counts kept the masks the cheap order is read from (`Facets.in_title`), the window, or a page past
-    it, is read from them and then by its projects' ids (`_cheap_order`); so it is when the projects that pass are
-    named and all fit in the window. Otherwise the database walks the matches in the cheap order
-    (`search.first_order`), which reads every match of a common word when few pass the filters."""
+    Where the counts know the first projects of the cheap order (`_first_known`), the window, or a page past it,
+    is read by their ids. Otherwise the database walks the matches in the cheap order (`search.first_order`),
+    which reads every match of a common word when few pass the filters."""
     query = filters.text_query
     window_size = ceil(search.RANK_WINDOW / per_page) * per_page
-    first = None
-    if counted is not None and counted.in_title is not None:
-        first = _cheap_order(counted.passing, counted.in_title, max(window_size, offset + per_page))
+    first = _first_known(counted, window_size, offset + per_page)
     if first is not None and offset + per_page > window_size:
         shown = first[offset : offset + per_page]
         found = db.session.scalars(select(Project).where(_one_of(Project.id, shown)).options(*card_options()))
@@ -313,8 +304,6 @@ def _best_matches(
     if offset + per_page <= window_size:
         if first is not None:
             window = select(Project.id.label("project_id")).where(_one_of(Project.id, first)).cte("window")
-        elif named is not None and len(named) <= window_size:  # the conditions are that they are named
-            window = select(Project.id.label("project_id")).where(*conditions).cte("window")
         else:
             window = search.first_order(query, conditions, window_size).cte("window")
         scores = search.engine().window_scores(query, window).subquery("scores")
@@ -333,11 +322,23 @@ def _best_matches(
     return list(db.session.scalars(ordered.options(*card_options()).limit(per_page).offset(offset)))
 
 
-def _cheap_order(passing: int, in_title: int, size: int) -> array:
-    """The first `size` projects of a search's cheap order (`search.first_order`) read from masks: those that pass
-    with the words in their own title, newest first, then the others that pass, newest first."""
-    first = _newest(in_title, size)
-    return first + _newest(passing & ~in_title, size - len(first)) if len(first) < size else first
+def _first_known(counted: "Facets | None", window_size: int, size: int) -> array | None:
+    """The first projects of a search's cheap order (`search.first_order`), as many as the window or `size` if more,
+    where the counts know them; None where they do not.
+
+    Read from the masks the counts keep (`Facets.in_title`): those that pass with the words in their own title,
+    newest first, then the others that pass, newest first. Or, where the counts name every project that passes
+    and they all fit in the window, simply them: the window is all there is, and the order only chooses what goes
+    in it."""
+    if counted is None:
+        return None
+    if counted.in_title is not None:
+        size = max(window_size, size)
+        first = _newest(counted.in_title, size)
+        return first + _newest(counted.passing & ~counted.in_title, size - len(first)) if len(first) < size else first
+    if counted.ids is not None and len(counted.ids) <= window_size:
+        return counted.ids
+    return None
 
 
 @dataclass
@@ -355,7 +356,7 @@ class Facets:
     ids: array | None = field(default=None, compare=False)
     # For a search (with no filter but the facets) whose matches the process keeps (`facet_counts`): the masks
     # (`_mask`) of the projects that pass every filter and of those of them with the words in their own title, from
-    # which a page sorted by best match reads the cheap order (`_cheap_order`); None otherwise.
+    # which a page sorted by best match reads the cheap order (`_first_known`); None otherwise.
     passing: int | None = field(default=None, compare=False)
     in_title: int | None = field(default=None, compare=False)
 
@@ -375,7 +376,6 @@ EVERY = -1
 ONE = ord("1")
 # Fewer ids than this make a mask one bit at a time, not a digit per project (a few changed projects).
 FEW_BITS = 100
-A_ONE = re.compile(b"1")
 # How many of a mask's bits `_newest` reads at a time, from the top.
 NEWEST_SPAN = 4096
 
@@ -400,19 +400,10 @@ def _union(masks) -> int:
     return union
 
 
-def _ids_of(mask: int) -> array:
-    """The project ids a mask holds, newest (highest) first: its binary digits, highest first, searched for each
-    1 at C speed (a mask this names holds few of its ids, FEW_TO_NAME at most)."""
-    if not mask:
-        return array("I")
-    digits = format(mask, "b").encode()
-    highest = len(digits) - 1
-    return array("I", [highest - found.start() for found in A_ONE.finditer(digits)])
-
-
 def _newest(mask: int, count: int) -> array:
-    """The `count` highest ids a mask holds, highest first: its bits read from the top, a span of NEWEST_SPAN at a
-    time, taking the highest bit of the span until it has none (each step a small number, not the whole mask)."""
+    """The `count` highest (newest) ids a mask holds, highest first: its bits read from the top, a span of
+    NEWEST_SPAN at a time, taking the highest bit of the span until it has none (each step a small number, not the
+    whole mask)."""
     found, end = array("I"), mask.bit_length()
     while end > 0 and len(found) < count:
         start = max(0, end - NEWEST_SPAN)
@@ -554,7 +545,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
     facets, passing = _count_groups(filters, groups, EVERY if matching is None else matching.mask)
     weight = 0
     if _names_few(filters, facets.total):
-        facets.ids = _ids_of(passing)
+        facets.ids = _newest(passing, facets.total)
         weight += facets.ids.itemsize * len(facets.ids)
     if matching is not None and matching.in_title is not None:  # whatever the order: the counts serve every order
         facets.passing, facets.in_title = passing, passing & matching.in_title
