@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from pipeline.database import begin_write
@@ -143,15 +145,19 @@ def _services(ids: list[int]) -> list[Service]:
 
 def _tags(names: list[str]) -> list[Tag]:
     names = list(dict.fromkeys(normalise_tag(n) for n in names if normalise_tag(n)))
-    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))} if names else {}
-    tags = []
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(name=name, slug=slugify(name) or f"tag-{len(existing)}")
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    new = [name for name in names if name not in existing]
+    if new:
+        # Added unless another officer adds the same tag at the same moment, whose tag this project then takes.
+        insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        rows = [
+            {"name": name, "slug": slugify(name) or f"tag-{len(existing) + number}"} for number, name in enumerate(new)
+        ]
+        db.session.execute(insert(Tag).values(rows).on_conflict_do_nothing(index_elements=["name"]))
+        existing.update((t.name, t) for t in db.session.scalars(select(Tag).where(Tag.name.in_(new))))
+    return [existing[name] for name in names]
 
 
 def _unique_slug(title: str) -> str:
