@@ -47,10 +47,21 @@ LISTINGS_CHANGED = "pipeline_listings_changed"
 CHANGED_PROJECTS = "pipeline_changed_projects"
 CHANGED_UNKNOWN = "pipeline_changed_unknown"
 FLUSHING = "pipeline_flushing"
-TABLE_EXISTS = {
-    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'listing_versions'",
-    "postgresql": "SELECT to_regclass('listing_versions') IS NOT NULL",
+# Whether the listing version's table exists, and PostgreSQL's changes to the search word masks.
+TABLES_EXIST = {
+    "sqlite": "SELECT count(*), 0 FROM sqlite_master WHERE type = 'table' AND name = 'listing_versions'",
+    "postgresql": (
+        "SELECT to_regclass('listing_versions') IS NOT NULL, to_regclass('search_word_mask_changes') IS NOT NULL"
+    ),
 }
+# The changes writers have made to PostgreSQL's search word masks (migration 0021_search_word_masks), every one this
+# transaction can see, folded into the masks: the bits of each word's chunk flipped, a word at a time in order.
+FOLD_WORD_MASK_CHANGES = (
+    "WITH folded AS (DELETE FROM search_word_mask_changes RETURNING lexeme, in_title, chunk, bits) "
+    "INSERT INTO search_word_masks (lexeme, in_title, chunk, bits) "
+    "SELECT lexeme, in_title, chunk, bit_xor(bits) FROM folded GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+    "ON CONFLICT (lexeme, in_title, chunk) DO UPDATE SET bits = search_word_masks.bits # EXCLUDED.bits"
+)
 
 
 def configure_engine(app: Flask) -> None:
@@ -137,8 +148,9 @@ def _log_listing_changes(conn):
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         # Migrations write to these tables before the listing version's exists (and after it goes).
-        cursor.execute(TABLE_EXISTS[conn.dialect.name])
-        if not cursor.fetchone()[0]:
+        cursor.execute(TABLES_EXIST[conn.dialect.name])
+        versions, word_masks = cursor.fetchone()
+        if not versions:
             return
         # A new row (the first write, or after the table was emptied) starts a new run of versions, under a new
         # random token, so counts kept from an earlier run are never mistaken for this one's.
@@ -152,6 +164,10 @@ def _log_listing_changes(conn):
         cursor.execute("INSERT INTO listing_changes (version, project_id) VALUES " + rows)
         if version % 100 == 0:
             cursor.execute(f"DELETE FROM listing_changes WHERE version <= {version - VERSIONS_LOGGED}")
+        if word_masks:
+            # Under the version's lock, so one writer at a time changes the masks' rows, and none waits for
+            # another's while holding some.
+            cursor.execute(FOLD_WORD_MASK_CHANGES)
     finally:
         cursor.close()
 
@@ -256,7 +272,9 @@ def statement_counter() -> Iterator[list[int]]:
 
 # The full-text index that migrations 0007_search and 0016_title_vector build for one kind of database only,
 # beside the search_documents table: the models do not describe it, so schema comparisons leave it out.
-SEARCH_INDEX_TABLE = "search_index"
+# The full-text index's tables: search_index (FTS5) and search_index_words, search_word_masks and
+# search_word_mask_changes (PostgreSQL).
+SEARCH_INDEX_TABLES = ("search_index", "search_word_mask")
 SEARCH_VECTOR_COLUMNS = {"search_vector", "title_vector"}
 SEARCH_VECTOR_INDEXES = {"ix_search_documents_search_vector", "ix_search_documents_title_vector"}
 
@@ -264,7 +282,7 @@ SEARCH_VECTOR_INDEXES = {"ix_search_documents_search_vector", "ix_search_documen
 def include_in_schema_comparison(name: str | None, type_: str, parent_names: dict) -> bool:
     """False for the database objects of the full-text index, which only migrations know about."""
     if type_ == "table":
-        return not (name or "").startswith(SEARCH_INDEX_TABLE)
+        return not (name or "").startswith(SEARCH_INDEX_TABLES)
     if type_ == "column":
         return not (name in SEARCH_VECTOR_COLUMNS and parent_names.get("table_name") == "search_documents")
     if type_ == "index":

@@ -355,8 +355,8 @@ class Facets:
     # out from what the process keeps (`facet_counts`); None otherwise.
     ids: array | None = field(default=None, compare=False)
     # For a search (with no filter but the facets) whose matches the process keeps (`facet_counts`): the masks
-    # (`_mask`) of the projects that pass every filter and of those of them with the words in their own title, from
-    # which a page sorted by best match reads the cheap order (`_first_known`); None otherwise.
+    # (`search.mask_of`) of the projects that pass every filter and of those of them with the words in their own
+    # title, from which a page sorted by best match reads the cheap order (`_first_known`); None otherwise.
     passing: int | None = field(default=None, compare=False)
     in_title: int | None = field(default=None, compare=False)
 
@@ -373,24 +373,8 @@ class Facets:
 
 # Every project, in a mask: all bits set, so that a mask ANDed with it is the mask itself (no filter).
 EVERY = -1
-ONE = ord("1")
-# Fewer ids than this make a mask one bit at a time, not a digit per project (a few changed projects).
-FEW_BITS = 100
 # How many of a mask's bits `_newest` reads at a time, from the top.
 NEWEST_SPAN = 4096
-
-
-def _mask(ids: list[int] | array) -> int:
-    """These projects as one number, with bit i set for project id i, made at C speed: each facet count is then
-    how many bits two or three masks share (`int.bit_count`), microseconds however many projects match, rather
-    than a look-up per project."""
-    if not ids or len(ids) < FEW_BITS:
-        return _union(1 << project_id for project_id in ids)
-    digits = bytearray(b"0") * (1 + max(ids))
-    for project_id in ids:
-        digits[project_id] = ONE
-    digits.reverse()  # the highest id first, as a number is written
-    return int(digits, 2)
 
 
 def _union(masks) -> int:
@@ -423,7 +407,7 @@ def _bytes(mask: int) -> int:
 @dataclass(frozen=True)
 class ProjectGroups:
     """Every listed project's group at a listing version, kept per process and brought up to date from the listing
-    changes, as masks (`_mask`): the projects in each phase, dormant or not; with a council taking part in each
+    changes, as masks (`search.mask_of`): the projects in each phase, dormant or not; with a council taking part in each
     place (nation and region); and with a service in each function. Every facet count is a count of the bits
     that the masks of a search's matches, the filters and one value share."""
 
@@ -459,12 +443,12 @@ def _grouped(
             places[place] += ids
         for function in parsed.functions:
             functions[function] += ids
-    leaving = ~_mask(changed)
+    leaving = ~search.mask_of(changed)
 
     def put_in(old: dict, new: dict) -> dict:
         masks = {value: mask & leaving for value, mask in old.items()}
         for value, ids in new.items():
-            masks[value] = masks.get(value, 0) | _mask(ids)
+            masks[value] = masks.get(value, 0) | search.mask_of(ids)
         return {value: mask for value, mask in masks.items() if mask}
 
     return ProjectGroups(
@@ -475,7 +459,7 @@ def _grouped(
 @dataclass(frozen=True)
 class Matching:
     """The projects that pass a search and the filters other than the facets' and dormancy, at a listing version,
-    as a mask (`_mask`); for a search alone, also those whose own title has the words (None otherwise)."""
+    as a mask (`search.mask_of`); for a search alone, also those whose own title has the words (None otherwise)."""
 
     version: tuple[str, int]
     mask: int
@@ -537,7 +521,7 @@ def facet_counts(filters: ProjectFilters) -> Facets:
             matching = Matching(now, *_matching(filters))
         elif matching.version != now:
             mask, in_title = _matching(filters, among=changed)
-            leaving = ~_mask(changed)
+            leaving = ~search.mask_of(changed)
             if in_title is not None:
                 in_title |= matching.in_title & leaving
             matching = Matching(now, (matching.mask & leaving) | mask, in_title)
@@ -644,21 +628,16 @@ def _groups_brought_up_to_date(groups: ProjectGroups, version: tuple[str, int], 
 
 def _matching(filters: ProjectFilters, among: list[int] | None = None) -> tuple[int, int | None]:
     """The projects that pass the search and the filters other than the facets' and dormancy, as a mask, and for a
-    search alone those whose own title has the words (None otherwise), in one statement that gives their ids as
-    lists of ids that Python reads at C speed (`search.id_list`). Only among these projects, if given.
+    search alone those whose own title has the words (None otherwise), in one statement. Only among these projects,
+    if given.
 
-    A search alone reads only the full-text index (projects not listed are in no group, so they count for
-    nothing)."""
+    A search alone reads only the full-text index (`search.SearchEngine.matching`: projects not listed are in no
+    group, so they count for nothing); with other filters, the ids come as a list Python reads at C speed
+    (`search.id_list`)."""
     if not any(filters.matched_by()[1:]):
-        found, in_title = db.session.execute(search.engine().matches(filters.text_query, among=among)).one()
-        return _mask_of(found), _mask_of(in_title)
+        return search.engine().matching(filters.text_query, among=among)
     query = select(Project.id).where(*_conditions(filters, skip={*FACETS, "dormant"}, among=among))
-    return _mask_of(db.session.scalar(select(search.id_list(query.subquery().c[0])))), None
-
-
-def _mask_of(found: bytes | str | None) -> int:
-    """The mask of the ids in a `search.id_list`."""
-    return _mask(search.read_ids(found))
+    return search.mask_of(search.read_ids(db.session.scalar(select(search.id_list(query.subquery().c[0]))))), None
 
 
 def _dormancy(filters: ProjectFilters) -> tuple[bool, ...]:

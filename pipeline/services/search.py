@@ -11,11 +11,12 @@ websearch_to_tsquery unparsed, so no input is a syntax error or an injection.
 
 import html
 import json
+import operator
 import re
 import sys
 from array import array
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Protocol
 
 import markdown as python_markdown
@@ -41,6 +42,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     union_all,
     update,
 )
@@ -463,6 +465,10 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
             "WHERE (search_index_words.project_id, search_index_words.words, search_index_words.title_words) "
             "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words, EXCLUDED.title_words)"
         )
+        # And the word masks from the words, once no other writer can fold changes into them: the listing version's
+        # row is theirs while they do (database._log_listing_changes), and this transaction's writes are done.
+        db.session.connection().exec_driver_sql("SELECT FROM listing_versions WHERE id = 1 FOR UPDATE")
+        db.session.execute(text(REMAKE_WORD_MASKS))
     db.session.commit()
     return report
 
@@ -487,8 +493,8 @@ def _rebuild_updates(report: dict[str, int]) -> None:
 
 def _grouped(statement) -> dict[int, list[str]]:
     grouped: dict[int, list[str]] = {}
-    for project_id, text in db.session.execute(statement):
-        grouped.setdefault(project_id, []).append(text)
+    for project_id, value in db.session.execute(statement):
+        grouped.setdefault(project_id, []).append(value)
     return grouped
 
 
@@ -630,6 +636,9 @@ class SearchEngine(Protocol):
         `first_order`). Only among these projects, if given, reading no other project's documents. A project
         matching in more than one document comes more than once."""
 
+    def matching(self, query: TextQuery, among: list[int] | None = None) -> tuple[int, int]:
+        """The same two sets of projects as `matches`, as masks (`mask_of`), in one statement."""
+
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         """Projects' own documents that match (with the words in the title, if asked): the document id
         column, which is the project's id, and the conditions, for `first_order`."""
@@ -711,6 +720,10 @@ class SqliteSearch:
             select(id_list(found.c[0])).scalar_subquery(), select(id_list(in_title.c.rowid)).scalar_subquery()
         )
 
+    def matching(self, query: TextQuery, among: list[int] | None = None) -> tuple[int, int]:
+        found, in_title = db.session.execute(self.matches(query, among)).one()
+        return mask_of(read_ids(found)), mask_of(read_ids(in_title))
+
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         # FTS5 gives its matches newest (highest rowid) first without sorting, so `first_order` reads no
         # more of them than it keeps.
@@ -772,7 +785,8 @@ WORDS_TABLE = table("search_index_words", column("id", BigInteger), column("proj
 
 class PostgresSearch:
     """PostgreSQL: a generated, weighted `search_vector` on search_documents, and the title's own
-    `title_vector`, each with a GIN index."""
+    `title_vector`, each with a GIN index; the same words stripped of positions in search_index_words, and for
+    the projects' own documents a mask of the projects with each word (`matching`)."""
 
     name = "postgresql"
     # A search's page checks document after document for the words (and the filters) unless told which projects.
@@ -820,6 +834,41 @@ class PostgresSearch:
                 conditions.append(SearchDocument.project_id.in_(among))
         own_title = and_(document_id < FIRST_OTHER_ID, in_title)
         return select(id_list(project_id), id_list(project_id).filter(own_title)).where(*conditions)
+
+    def matching(self, query: TextQuery, among: list[int] | None = None) -> tuple[int, int]:
+        if among is None and _without_positions(query):
+            masks = self._from_word_masks(query)
+            if masks is not None:
+                return masks
+        found, in_title = db.session.execute(self.matches(query, among)).one()
+        return mask_of(read_ids(found)), mask_of(read_ids(in_title))
+
+    def _from_word_masks(self, query: TextQuery) -> tuple[int, int] | None:
+        """`matching` for a query of words alone, from each word's masks of the projects whose own documents (and
+        titles) have it, and the projects with a matching update from the updates' index (MATCHING_BY_MASKS);
+        None if a word is not one lexeme (never, as parsed: stop words are left out), for the documents to
+        answer."""
+        words = list(dict.fromkeys(term.words[0] for clause in query.clauses for term in clause))
+        in_document, in_title = dict.fromkeys(words, 0), dict.fromkeys(words, 0)
+        updates: array | list[int] = []
+        rows = db.session.execute(MATCHING_BY_MASKS, {"words": words, "query": query.websearch()})
+        for number, lexemes, title, chunk, bits in rows:
+            if number == 0:
+                updates = read_ids(bits)
+            elif lexemes != 1:
+                return None
+            elif chunk is not None:
+                masks = in_title if title else in_document
+                masks[words[number - 1]] |= int.from_bytes(bits[4:], "big") << (chunk * MASK_CHUNK)
+        # As the query reads: a clause's words all in the document and none it leaves out, and the words in the
+        # title of any clause (`tsquery_in_title`).
+        own, titled = 0, 0
+        for clause in query.clauses:
+            wanted = [term.words[0] for term in clause if not term.negated]
+            left_out = _union(in_document[term.words[0]] for term in clause if term.negated)
+            own |= reduce(operator.and_, (in_document[word] for word in wanted)) & ~left_out
+            titled |= reduce(operator.and_, (in_title[word] for word in wanted))
+        return own | mask_of(updates), own & titled
 
     def _title_tsquery(self, query: TextQuery):
         return func.to_tsquery(ENGLISH, literal(query.tsquery_in_title(), String))
@@ -902,6 +951,79 @@ def read_ids(found: bytes | str | None) -> array | list[int]:
     if sys.byteorder == "little":
         ids.byteswap()
     return ids
+
+
+# A mask of projects is a Python int with bit i set for project i: made once (`mask_of`), then every facet count is
+# how many bits two or three masks share (`int.bit_count`), microseconds however many projects match.
+ONE = ord("1")
+# Fewer ids than this make a mask one bit at a time, not a digit per project (a few changed projects).
+FEW_BITS = 100
+
+
+def mask_of(ids: list[int] | array) -> int:
+    """These projects as a mask, made at C speed."""
+    if not ids or len(ids) < FEW_BITS:
+        return _union(1 << project_id for project_id in ids)
+    digits = bytearray(b"0") * (1 + max(ids))
+    for project_id in ids:
+        digits[project_id] = ONE
+    digits.reverse()  # the highest id first, as a number is written
+    return int(digits, 2)
+
+
+def _union(masks) -> int:
+    return reduce(operator.or_, masks, 0)
+
+
+# PostgreSQL's masks of the projects whose own documents have each word (migration 0021_search_word_masks): a row
+# for each chunk of MASK_CHUNK projects with the word, bit i of a chunk for the i-th project in it.
+MASK_CHUNK = 1024
+# For each word searched for: its number, how many lexemes it makes (one, unless a stop word), and its masks, each
+# chunk's bits as varbit_send gives them (four bytes of length, then the bits, most significant first) with any
+# changes not yet folded in added; then a row of number 0 with the projects whose updates match (`id_list`).
+MATCHING_BY_MASKS = text(
+    f"""WITH words AS (
+        SELECT searched.number, tsvector_to_array(to_tsvector('english', searched.word)) AS lexemes
+        FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS searched (word, number)
+    )
+    SELECT words.number, cardinality(words.lexemes), masks.in_title, masks.chunk, varbit_send(masks.bits)
+    FROM words LEFT JOIN LATERAL (
+        SELECT in_title, chunk, bit_xor(bits) AS bits FROM (
+            SELECT in_title, chunk, bits FROM search_word_masks WHERE lexeme = words.lexemes[1]
+            UNION ALL
+            SELECT in_title, chunk, bits FROM search_word_mask_changes WHERE lexeme = words.lexemes[1]
+        ) AS kept GROUP BY in_title, chunk
+    ) AS masks ON true
+    UNION ALL
+    SELECT 0, 0, NULL, NULL, string_agg(int4send(project_id), ''::bytea) FROM search_index_words
+    WHERE id >= {FIRST_OTHER_ID} AND words @@ websearch_to_tsquery('english', :query)"""
+)
+
+
+# Every word mask made again from the words, in one statement (so from one snapshot): rows that differ written, rows
+# of words no longer there deleted, and the changes not yet folded in dropped, as the words already have them.
+REMAKE_WORD_MASKS = f"""WITH made AS (
+        SELECT lexeme, in_title, id / {MASK_CHUNK} AS chunk,
+            bit_or(1::bit({MASK_CHUNK}) << (id % {MASK_CHUNK})::integer) AS bits
+        FROM (
+            SELECT id, false AS in_title, lexeme FROM search_index_words, unnest(tsvector_to_array(words)) AS lexeme
+            WHERE id < {FIRST_OTHER_ID}
+            UNION ALL
+            SELECT id, true, lexeme FROM search_index_words, unnest(tsvector_to_array(title_words)) AS lexeme
+            WHERE id < {FIRST_OTHER_ID}
+        ) AS lexemes
+        GROUP BY 1, 2, 3
+    ), dropped AS (
+        DELETE FROM search_word_mask_changes
+    ), gone AS (
+        DELETE FROM search_word_masks AS kept WHERE NOT EXISTS (
+            SELECT FROM made WHERE (made.lexeme, made.in_title, made.chunk) = (kept.lexeme, kept.in_title, kept.chunk)
+        )
+    )
+    INSERT INTO search_word_masks (lexeme, in_title, chunk, bits)
+    SELECT lexeme, in_title, chunk, bits FROM made ORDER BY 1, 2, 3
+    ON CONFLICT (lexeme, in_title, chunk) DO UPDATE SET bits = EXCLUDED.bits
+    WHERE search_word_masks.bits <> EXCLUDED.bits"""
 
 
 def _without_positions(query: TextQuery) -> bool:

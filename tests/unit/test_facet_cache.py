@@ -138,7 +138,7 @@ KEPT_FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("few_bits", [project_lists.FEW_BITS, 0], ids=["masks-by-bits", "masks-by-digits"])
+@pytest.mark.parametrize("few_bits", [search.FEW_BITS, 0], ids=["masks-by-bits", "masks-by-digits"])
 def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_officer, monkeypatch, few_bits):
     """Every count kept by this process stays what a new process would count and what counting in SQL finds,
     change after change; after a change, the counts read only the changed projects: the listing version, then
@@ -146,7 +146,7 @@ def test_kept_counts_are_brought_up_to_date_change_by_change(app, officer, make_
 
     Masks of a few projects are made a bit at a time; with FEW_BITS at 0 every mask is made a digit per project,
     as at scale."""
-    monkeypatch.setattr(project_lists, "FEW_BITS", few_bits)
+    monkeypatch.setattr(search, "FEW_BITS", few_bits)
     cardiff = make_officer("CRF")
     with app.app_context():
         service = db.session.scalar(select(Service).where(Service.function_id.is_not(None)).limit(1))

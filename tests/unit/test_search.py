@@ -4,6 +4,8 @@ Every test here runs once per database; the expected results are written once, s
 must return exactly them.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -653,3 +655,204 @@ def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projec
     assert_in_step()
     with app.app_context():
         assert db.session.scalars(search.engine().project_ids(search.parse_query("queue"))).all() == [garden]
+
+
+def _word_masks_made_from_the_words() -> dict[tuple[str, bool, int], int]:
+    """What every word mask should be, worked out here from each project's own document's words and title words:
+    (lexeme, in title, chunk of 1,024 projects) to the bits of the chunk's projects with it."""
+    masks: dict[tuple[str, bool, int], int] = {}
+    rows = db.session.execute(
+        text(
+            "SELECT id, tsvector_to_array(words), tsvector_to_array(title_words) FROM search_index_words "
+            "WHERE id < :first_update"
+        ),
+        {"first_update": search.FIRST_OTHER_ID},
+    )
+    for project_id, words, title_words in rows:
+        for in_title, lexemes in ((False, words), (True, title_words)):
+            for lexeme in lexemes:
+                key = (lexeme, in_title, project_id // search.MASK_CHUNK)
+                masks[key] = masks.get(key, 0) | 1 << project_id % search.MASK_CHUNK
+    return masks
+
+
+def _word_masks_kept() -> dict[tuple[str, bool, int], int]:
+    """The word masks as a search reads them: each kept mask with the changes not yet folded into it."""
+    rows = db.session.execute(
+        text(
+            "SELECT lexeme, in_title, chunk, bit_xor(bits)::text FROM ("
+            "SELECT * FROM search_word_masks UNION ALL SELECT * FROM search_word_mask_changes"
+            ") AS kept GROUP BY 1, 2, 3"
+        )
+    )
+    return {(lexeme, in_title, chunk): int(bits, 2) for lexeme, in_title, chunk, bits in rows if int(bits, 2)}
+
+
+def _unfolded_changes() -> int:
+    return db.session.scalar(text("SELECT count(*) FROM search_word_mask_changes"))
+
+
+def _ids(mask: int) -> set[int]:
+    return {bit for bit in range(mask.bit_length()) if mask >> bit & 1}
+
+
+def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_same_projects_by_them(
+    app, officer, make_officer
+):
+    """PostgreSQL finds which projects a search without a phrase matches from a mask of the projects whose own
+    documents have each word, and another of those whose titles have it (migration 0021_search_word_masks), kept
+    in step through every write: each write adds the bits it flips, which the app folds into the masks as it
+    commits. The masks find what the documents find, in chunks of 1,024 projects, bit by bit."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 index gives the matching projects from the index itself")
+
+    def assert_in_step(folded: bool = True):
+        with app.app_context():
+            assert _word_masks_kept() == _word_masks_made_from_the_words()
+            assert (_unfolded_changes() == 0) is folded
+
+    def next_project_id(project_id: int):
+        with app.app_context():
+            db.session.execute(
+                text("SELECT setval(pg_get_serial_sequence('projects', 'id'), :id - 1)"), {"id": project_id}
+            )
+            db.session.commit()
+
+    # The first project, the last of the first chunk and the second of the third: each chunk's ends and more than one.
+    _, bins = make_project(app, officer, title="Bin collection day finder", tags=["bins"])
+    next_project_id(search.MASK_CHUNK - 1)
+    _, garden = make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
+    next_project_id(2 * search.MASK_CHUNK + 1)
+    _, parking = make_project(
+        app, make_officer("BIR"), title="Residents' parking permits", problem="Residents queue for visitor permits."
+    )
+    assert (bins, garden, parking) == (1, 1023, 2049)
+    assert_in_step()
+    with app.app_context():
+        assert _word_masks_kept()[("garden", True, 0)] == 1 << 1023
+        assert _word_masks_kept()[("park", True, 2)] == 1 << 1
+        search.index_document("update", 7, project_id=bins, title="Weeknote 1", body="Residents tested the finder.")
+        db.session.commit()
+        project = projects.get_project_by_id(garden)
+        data = projects.ProjectInput(
+            title="Garden waste permits", summary=project.summary, problem="Residents queue at the tip.",
+            tags=["garden waste"], lead_council_id=project.lead_council_id,
+        )  # fmt: skip
+        projects.update_project(db.session.get(User, project.created_by_id), garden, data)
+    assert_in_step()
+    with app.app_context():
+        engine, every = search.engine(), [bins, garden, parking]
+        found = {}
+        for typed in [
+            "residents",
+            "garden or bins",
+            "residents -tip",
+            "weeknote",
+            "queue",
+            "garden -queue",
+            "bins -queue",
+            "permits -visitor",
+            "permits or finder -tip",
+            "visitor or permits -queue",
+            "zebra",
+        ]:
+            query = search.parse_query(typed)
+            by_masks = engine.matching(query)
+            # The same from the documents (among every project) and from the words.
+            assert by_masks == engine.matching(query, among=every), typed
+            by_words = [search.mask_of(search.read_ids(ids)) for ids in db.session.execute(engine.matches(query)).one()]
+            assert list(by_masks) == by_words, typed
+            found[typed] = tuple(_ids(mask) for mask in by_masks)
+        assert found == {
+            "residents": ({bins, garden, parking}, {parking}),
+            "garden or bins": ({bins, garden}, {bins, garden}),
+            "residents -tip": ({bins, parking}, {parking}),
+            "weeknote": ({bins}, set()),
+            "queue": ({garden, parking}, set()),
+            "garden -queue": (set(), set()),  # garden's own document has "queue", and its title counts for nothing
+            "bins -queue": ({bins}, {bins}),
+            "permits -visitor": ({garden}, {garden}),  # parking's document has "visitor"
+            # Garden's document has "tip", but it has "permits" (in its title too), the other clause.
+            "permits or finder -tip": ({bins, garden, parking}, {bins, garden, parking}),
+            # Parking matches by "visitor", in its problem; its title has "permits", of the clause it fails.
+            "visitor or permits -queue": ({parking}, {parking}),
+            "zebra": (set(), set()),
+        }
+        # A word that makes no lexeme (a stop word, which parsing leaves out) is answered from the documents.
+        stop = search.TextQuery("garden the", ((search.Term(("garden",)), search.Term(("the",))),))
+        assert engine.matching(stop) == engine.matching(stop, among=every) == (1 << garden, 1 << garden)
+        search.move_documents(bins, garden)  # as a merge moves updates
+        db.session.delete(db.session.get(Project, parking))
+        db.session.commit()
+        assert engine.matching(search.parse_query("weeknote")) == (1 << garden, 0)
+        assert engine.matching(search.parse_query("permits")) == (1 << garden, 1 << garden)
+    assert_in_step()
+    with app.app_context():
+        # Words changed behind the app's back (by hand, say): the trigger adds the bits flipped, which nothing folds
+        # in, and a search reads them with the masks.
+        db.session.execute(text("UPDATE search_index_words SET words = '' WHERE id = :id"), {"id": garden})
+        db.session.commit()
+        assert engine.matching(search.parse_query("queue")) == (0, 0)
+    assert_in_step(folded=False)
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert_in_step()
+    with app.app_context():
+        assert engine.matching(search.parse_query("queue")) == (1 << garden, 0)
+        # And a rebuild mends masks that went wrong, dropping the rows of words no project has.
+        db.session.execute(text("UPDATE search_word_masks SET bits = ~bits WHERE lexeme = 'queue'"))
+        db.session.execute(
+            text(
+                "INSERT INTO search_word_masks VALUES "
+                "('zebra', false, 0, 1::bit(1024)), ('zebra', true, 7, 1::bit(1024))"
+            )
+        )
+        db.session.commit()
+        assert engine.matching(search.parse_query("zebra")) == (1 << 0, 0)
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert_in_step()
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM search_word_masks WHERE lexeme = 'zebra'")) == 0
+
+
+def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_once(app, make_officer):
+    """Officers posting and editing projects at the same moment, each write flipping bits of the same words in the
+    same chunk: every write lands (no deadlock, no lost flip) and the masks are what the words say."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 index gives the matching projects from the index itself")
+    officers = [make_officer(code) for code in ("LDS", "BIR", "CRF", "LDS", "BIR", "CRF")]
+    posts = 4
+    start = threading.Barrier(len(officers))
+
+    def post_and_edit(officer) -> list[int]:
+        start.wait()
+        posted = []
+        for number in range(posts):
+            _, project_id = make_project(
+                app, officer, title=f"Bulky waste and garden bins {officer.id} {number}",
+                problem=f"Residents queue at the tip {number}.", tags=["waste", f"batch {number}"],
+            )  # fmt: skip
+            posted.append(project_id)
+            with app.app_context():
+                project = projects.get_project_by_id(project_id)
+                data = projects.ProjectInput(
+                    title=f"Bulky waste collections {officer.id} {number}", summary=project.summary,
+                    problem="Residents phone the contact centre.", tags=["waste", "phones"],
+                    lead_council_id=project.lead_council_id,
+                )  # fmt: skip
+                projects.update_project(db.session.get(User, officer.id), project_id, data)
+        return posted
+
+    with ThreadPoolExecutor(len(officers)) as pool:
+        posted = [project_id for ids in pool.map(post_and_edit, officers) for project_id in ids]
+    assert len(posted) == len(set(posted)) == len(officers) * posts
+    with app.app_context():
+        assert _word_masks_kept() == _word_masks_made_from_the_words()
+        assert _unfolded_changes() == 0
+        engine = search.engine()
+        assert _ids(engine.matching(search.parse_query("waste phone"))[0]) == set(posted)
+        assert engine.matching(search.parse_query("garden or tip")) == (0, 0)
+        assert _ids(engine.matching(search.parse_query("collections -garden"))[1]) == set(posted)
