@@ -162,6 +162,10 @@ def _tags(names: list[str]) -> list[Tag]:
 
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:100] or "project"
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two officers posting the same title at the same moment take turns here, so the second sees the first's
+        # slug taken (SQLite's writes take turns already).
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("project slug " + base))))
     taken = set(db.session.scalars(select(Project.slug).where(Project.slug.like(f"{base}%"))))
     if base not in taken:
         return base

@@ -819,7 +819,9 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
 
 def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_once(app, make_officer):
     """Officers posting and editing projects at the same moment, each write flipping bits of the same words in the
-    same chunk: every write lands (no deadlock, no lost flip) and the masks are what the words say."""
+    same chunk: every write lands (no deadlock, no lost flip) and the masks are what the words say. Each first posts
+    a project of the same title with the same new tags, as may happen at the same moment: each gets an address
+    (slug) of its own and the tags are shared."""
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite's FTS5 index gives the matching projects from the index itself")
@@ -827,15 +829,16 @@ def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_on
     posts = 4
     start = threading.Barrier(len(officers))
 
-    def post_and_edit(officer) -> list[int]:
+    def post_and_edit(officer) -> tuple[int, list[int]]:
         start.wait()
-        posted = []
+        _, same_title = make_project(app, officer, title="Same title at the same moment", tags=["waste", "phones"])
+        edited = []
         for number in range(posts):
             _, project_id = make_project(
                 app, officer, title=f"Bulky waste and garden bins {officer.id} {number}",
                 problem=f"Residents queue at the tip {number}.", tags=["waste", f"batch {number}"],
             )  # fmt: skip
-            posted.append(project_id)
+            edited.append(project_id)
             with app.app_context():
                 project = projects.get_project_by_id(project_id)
                 data = projects.ProjectInput(
@@ -844,15 +847,22 @@ def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_on
                     lead_council_id=project.lead_council_id,
                 )  # fmt: skip
                 projects.update_project(db.session.get(User, officer.id), project_id, data)
-        return posted
+        return same_title, edited
 
     with ThreadPoolExecutor(len(officers)) as pool:
-        posted = [project_id for ids in pool.map(post_and_edit, officers) for project_id in ids]
-    assert len(posted) == len(set(posted)) == len(officers) * posts
+        done = list(pool.map(post_and_edit, officers))
+    same_titles = {same_title for same_title, _ in done}
+    edited = {project_id for _, ids in done for project_id in ids}
+    assert len(same_titles) == len(officers) and len(edited) == len(officers) * posts
     with app.app_context():
+        slugs = db.session.scalars(select(Project.slug).where(Project.id.in_(same_titles)))
+        assert sorted(slugs) == sorted(
+            ["same-title-at-the-same-moment"]
+            + [f"same-title-at-the-same-moment-{number}" for number in range(2, len(officers) + 1)]
+        )
         assert _word_masks_kept() == _word_masks_made_from_the_words()
         assert _unfolded_changes() == 0
         engine = search.engine()
-        assert _ids(engine.matching(search.parse_query("waste phone"))[0]) == set(posted)
+        assert _ids(engine.matching(search.parse_query("waste phone"))[0]) == same_titles | edited
         assert engine.matching(search.parse_query("garden or tip")) == (0, 0)
-        assert _ids(engine.matching(search.parse_query("collections -garden"))[1]) == set(posted)
+        assert _ids(engine.matching(search.parse_query("collections -garden"))[1]) == edited
