@@ -568,6 +568,31 @@ def test_possible_duplicates_when_posting(app, fixture_projects):
         ]
 
 
+# What the index tests search for, after `_post_an_update_and_edit_a_project`.
+INDEX_TEST_SEARCHES = [
+    "residents",
+    "garden or bins",
+    "residents -tip",
+    "weeknote",
+    "queue",
+    "garden -queue",
+    "bins -queue",
+]
+
+
+def _post_an_update_and_edit_a_project(bins: int, garden: int) -> None:
+    """Writes the index tests keep in step through: an update of the bins project indexed, and the garden project's
+    title, problem and tags edited (in the caller's app context)."""
+    search.index_document("update", 7, project_id=bins, title="Weeknote 1", body="Residents tested the finder.")
+    db.session.commit()
+    project = projects.get_project_by_id(garden)
+    data = projects.ProjectInput(
+        title="Garden waste permits", summary=project.summary, problem="Residents queue at the tip.",
+        tags=["garden waste"], lead_council_id=project.lead_council_id,
+    )  # fmt: skip
+    projects.update_project(db.session.get(User, project.created_by_id), garden, data)
+
+
 def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projects_by_them(app, officer, make_officer):
     """PostgreSQL finds which projects match a search without a phrase, and which of them have the words in their
     own titles, in a narrow table of each document's words and title words (migrations 0018_search_words and
@@ -589,14 +614,7 @@ def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projec
     _, garden = make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
     assert_in_step()
     with app.app_context():
-        search.index_document("update", 7, project_id=bins, title="Weeknote 1", body="Residents tested the finder.")
-        db.session.commit()
-        project = projects.get_project_by_id(garden)
-        data = projects.ProjectInput(
-            title="Garden waste permits", summary=project.summary, problem="Residents queue at the tip.",
-            tags=["garden waste"], lead_council_id=project.lead_council_id,
-        )  # fmt: skip
-        projects.update_project(db.session.get(User, project.created_by_id), garden, data)
+        _post_an_update_and_edit_a_project(bins, garden)
     assert_in_step()
     with app.app_context():
         search.move_documents(bins, garden)  # as a merge moves updates
@@ -606,15 +624,7 @@ def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projec
         engine, found, every = search.engine(), {}, [bins, garden]
         # Titles: "Bin collection day finder" and "Garden waste permits"; an update's title is not its project's.
         found_in_titles = {"garden or bins": {bins, garden}, "bins -queue": {bins}}
-        for typed in [
-            "residents",
-            "garden or bins",
-            "residents -tip",
-            "weeknote",
-            "queue",
-            "garden -queue",
-            "bins -queue",
-        ]:
+        for typed in INDEX_TEST_SEARCHES:
             query = search.parse_query(typed)
             by_words = set(db.session.scalars(engine.project_ids(query)))
             assert "search_index_words" in str(engine.project_ids(query))
@@ -732,26 +742,13 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
     with app.app_context():
         assert _word_masks_kept()[("garden", True, 0)] == 1 << 1023
         assert _word_masks_kept()[("park", True, 2)] == 1 << 1
-        search.index_document("update", 7, project_id=bins, title="Weeknote 1", body="Residents tested the finder.")
-        db.session.commit()
-        project = projects.get_project_by_id(garden)
-        data = projects.ProjectInput(
-            title="Garden waste permits", summary=project.summary, problem="Residents queue at the tip.",
-            tags=["garden waste"], lead_council_id=project.lead_council_id,
-        )  # fmt: skip
-        projects.update_project(db.session.get(User, project.created_by_id), garden, data)
+        _post_an_update_and_edit_a_project(bins, garden)
     assert_in_step()
     with app.app_context():
         engine, every = search.engine(), [bins, garden, parking]
         found = {}
         for typed in [
-            "residents",
-            "garden or bins",
-            "residents -tip",
-            "weeknote",
-            "queue",
-            "garden -queue",
-            "bins -queue",
+            *INDEX_TEST_SEARCHES,
             "permits -visitor",
             "permits or finder -tip",
             "visitor or permits -queue",
