@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context
 from sqlalchemy import event, inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import NO_VALUE, Session
 
@@ -253,6 +255,13 @@ def begin_write() -> None:
         # end it, so the write starts from a fresh snapshot with the lock held.
         session.rollback()
     session.connection(execution_options={WRITE_OPTION: True})
+
+
+def insert_ignoring_duplicates(model, rows: dict | list[dict], index_elements: list[str]):
+    """An INSERT of these rows that skips any whose unique key (`index_elements`) another row has, without a race
+    between two writers: ON CONFLICT DO NOTHING, in the session's database's own construct."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model).values(rows).on_conflict_do_nothing(index_elements=index_elements)
 
 
 @contextmanager

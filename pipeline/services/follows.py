@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from pipeline.database import begin_write
+from pipeline.database import begin_write, insert_ignoring_duplicates
 from pipeline.extensions import db
 from pipeline.models import (
     FOLLOW_TARGETS,
@@ -113,21 +111,17 @@ def targets_for(follows: list[Follow]) -> dict[tuple[str, int], Target]:
 # ---- following ------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(model, values: dict, index_elements: list[str]) -> None:
-    """INSERT a row unless one with the same unique key exists, without a race between two writers."""
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements))
-
-
 def auto_follow(user_id: int, project_id: int) -> None:
     """Follow a project for someone who took part in it, in the caller's transaction.
 
     A follow they ended themselves stays ended: taking part again does not quietly undo it.
     """
-    _insert_ignoring_duplicates(
-        Follow,
-        {"user_id": user_id, "target_type": "project", "target_id": project_id, "created_at": utcnow()},
-        ["user_id", "target_type", "target_id"],
+    db.session.execute(
+        insert_ignoring_duplicates(
+            Follow,
+            {"user_id": user_id, "target_type": "project", "target_id": project_id, "created_at": utcnow()},
+            ["user_id", "target_type", "target_id"],
+        )
     )
 
 
@@ -242,10 +236,10 @@ def effective_frequency(follow_frequency: str | None, overall: str | None) -> st
 
 def ensure_settings(user_id: int) -> NotificationSettings:
     """The user's settings row, created in the caller's transaction if they have none."""
-    _insert_ignoring_duplicates(
-        NotificationSettings,
-        {"user_id": user_id, "frequency": DEFAULT_FREQUENCY, "seen_up_to": 0},
-        ["user_id"],
+    db.session.execute(
+        insert_ignoring_duplicates(
+            NotificationSettings, {"user_id": user_id, "frequency": DEFAULT_FREQUENCY, "seen_up_to": 0}, ["user_id"]
+        )
     )
     return db.session.get(NotificationSettings, user_id)
 

@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app, render_template
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from pipeline.database import begin_write
+from pipeline.database import begin_write, insert_ignoring_duplicates
 from pipeline.extensions import db
 from pipeline.models import OrganiserAlert, User
 from pipeline.services import workbench
@@ -86,13 +84,10 @@ def _claim(queue: str, items: list[Item], now) -> list[Item]:
     fresh = [item for item in items if item.key not in told]
     if not fresh:
         return []
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"queue": queue, "item_key": item.key, "sent_at": now} for item in fresh]
     claimed = set(
         db.session.scalars(
-            insert(OrganiserAlert)
-            .values([{"queue": queue, "item_key": item.key, "sent_at": now} for item in fresh])
-            .on_conflict_do_nothing(index_elements=["queue", "item_key"])
-            .returning(OrganiserAlert.item_key)
+            insert_ignoring_duplicates(OrganiserAlert, rows, ["queue", "item_key"]).returning(OrganiserAlert.item_key)
         )
     )
     return [item for item in fresh if item.key in claimed]

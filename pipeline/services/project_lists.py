@@ -377,13 +377,6 @@ EVERY = -1
 NEWEST_SPAN = 4096
 
 
-def _union(masks) -> int:
-    union = 0
-    for mask in masks:
-        union |= mask
-    return union
-
-
 def _newest(mask: int, count: int) -> array:
     """The `count` highest (newest) ids a mask holds, highest first: its bits read from the top, a span of
     NEWEST_SPAN at a time, taking the highest bit of the span until it has none (each step a small number, not the
@@ -655,12 +648,13 @@ def _count_groups(filters: ProjectFilters, groups: ProjectGroups, matching: int)
     nation asked for, if any)."""
     wanted = _dormancy(filters)
     by_phase = {
-        phase: matching & _union(groups.by_phase.get((phase, dormant), 0) for dormant in wanted) for phase in PHASES
+        phase: matching & search.union_of(groups.by_phase.get((phase, dormant), 0) for dormant in wanted)
+        for phase in PHASES
     }
-    in_phases = _union(by_phase[phase] for phase in filters.phase or PHASES)
+    in_phases = search.union_of(by_phase[phase] for phase in filters.phase or PHASES)
     in_place = EVERY
     if filters.nation or filters.region:
-        in_place = _union(mask for place, mask in groups.by_place.items() if _in_place(filters, (place,)))
+        in_place = search.union_of(mask for place, mask in groups.by_place.items() if _in_place(filters, (place,)))
     in_function = groups.by_function.get(filters.function, 0) if filters.function else EVERY
 
     facets = Facets.none()
@@ -676,7 +670,7 @@ def _count_groups(filters: ProjectFilters, groups: ProjectGroups, matching: int)
     counted = in_phases & in_function
     for counts, masks in ((facets.nation, nations), (facets.region, regions)):
         for value, each in masks.items():
-            count = (counted & _union(each)).bit_count()
+            count = (counted & search.union_of(each)).bit_count()
             if count:
                 counts[value] = count
     counted = in_phases & in_place

@@ -6,11 +6,9 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from pipeline.database import begin_write
+from pipeline.database import begin_write, insert_ignoring_duplicates
 from pipeline.extensions import db
 from pipeline.models import (
     ACTIVE_PHASES,
@@ -151,11 +149,10 @@ def _tags(names: list[str]) -> list[Tag]:
     new = [name for name in names if name not in existing]
     if new:
         # Added unless another officer adds the same tag at the same moment, whose tag this project then takes.
-        insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         rows = [
             {"name": name, "slug": slugify(name) or f"tag-{len(existing) + number}"} for number, name in enumerate(new)
         ]
-        db.session.execute(insert(Tag).values(rows).on_conflict_do_nothing(index_elements=["name"]))
+        db.session.execute(insert_ignoring_duplicates(Tag, rows, ["name"]))
         existing.update((t.name, t) for t in db.session.scalars(select(Tag).where(Tag.name.in_(new))))
     return [existing[name] for name in names]
 

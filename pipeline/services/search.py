@@ -721,8 +721,7 @@ class SqliteSearch:
         )
 
     def matching(self, query: TextQuery, among: list[int] | None = None) -> tuple[int, int]:
-        found, in_title = db.session.execute(self.matches(query, among)).one()
-        return mask_of(read_ids(found)), mask_of(read_ids(in_title))
+        return _masks_of_matches(self.matches(query, among))
 
     def project_documents(self, query: TextQuery, in_title: bool = False) -> tuple[ColumnElement, list]:
         # FTS5 gives its matches newest (highest rowid) first without sorting, so `first_order` reads no
@@ -840,8 +839,7 @@ class PostgresSearch:
             masks = self._from_word_masks(query)
             if masks is not None:
                 return masks
-        found, in_title = db.session.execute(self.matches(query, among)).one()
-        return mask_of(read_ids(found)), mask_of(read_ids(in_title))
+        return _masks_of_matches(self.matches(query, among))
 
     def _from_word_masks(self, query: TextQuery) -> tuple[int, int] | None:
         """`matching` for a query of words alone, from each word's masks of the projects whose own documents (and
@@ -865,7 +863,7 @@ class PostgresSearch:
         own, titled = 0, 0
         for clause in query.clauses:
             wanted = [term.words[0] for term in clause if not term.negated]
-            left_out = _union(in_document[term.words[0]] for term in clause if term.negated)
+            left_out = union_of(in_document[term.words[0]] for term in clause if term.negated)
             own |= reduce(operator.and_, (in_document[word] for word in wanted)) & ~left_out
             titled |= reduce(operator.and_, (in_title[word] for word in wanted))
         return own | mask_of(updates), own & titled
@@ -963,7 +961,7 @@ FEW_BITS = 100
 def mask_of(ids: list[int] | array) -> int:
     """These projects as a mask, made at C speed."""
     if not ids or len(ids) < FEW_BITS:
-        return _union(1 << project_id for project_id in ids)
+        return union_of(1 << project_id for project_id in ids)
     digits = bytearray(b"0") * (1 + max(ids))
     for project_id in ids:
         digits[project_id] = ONE
@@ -971,8 +969,15 @@ def mask_of(ids: list[int] | array) -> int:
     return int(digits, 2)
 
 
-def _union(masks) -> int:
+def union_of(masks) -> int:
+    """The projects in any of these masks."""
     return reduce(operator.or_, masks, 0)
+
+
+def _masks_of_matches(statement: Select) -> tuple[int, int]:
+    """The masks of the two lists of ids a `SearchEngine.matches` statement gives."""
+    found, in_title = db.session.execute(statement).one()
+    return mask_of(read_ids(found)), mask_of(read_ids(in_title))
 
 
 # PostgreSQL's masks of the projects whose own documents have each word (migration 0021_search_word_masks): a row
