@@ -421,6 +421,10 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
     from pipeline.database import begin_write, mark_lists_changed
 
     begin_write()
+    if db.engine.dialect.name == "postgresql":
+        # Writers of documents wait until this commits, and this for those already writing, so that none finds a
+        # document's phrase pairs by a list this changes.
+        db.session.execute(text("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE"))
     report = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     orphans = delete(SearchDocument).where(
         SearchDocument.kind == "project", SearchDocument.id.not_in(select(Project.id))
@@ -465,8 +469,12 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
             "WHERE (search_index_words.project_id, search_index_words.words, search_index_words.title_words) "
             "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words, EXCLUDED.title_words)"
         )
-        # And the word masks from the words, once no other writer can fold changes into them: the listing version's
-        # row is theirs while they do (database._log_listing_changes), and this transaction's writes are done.
+        # And the common pairs of words listed again, and each project document's pairs found again.
+        db.session.execute(text(LIST_PHRASE_PAIRS))
+        db.session.execute(text(FIND_PHRASE_PAIRS))
+        # And the word and pair masks from the words and pairs, once no other writer can fold changes into them: the
+        # listing version's row is theirs while they do (database._log_listing_changes), and this transaction's
+        # writes are done.
         db.session.connection().exec_driver_sql("SELECT FROM listing_versions WHERE id = 1 FOR UPDATE")
         db.session.execute(text(REMAKE_WORD_MASKS))
     db.session.commit()
@@ -835,37 +843,53 @@ class PostgresSearch:
         return select(id_list(project_id), id_list(project_id).filter(own_title)).where(*conditions)
 
     def matching(self, query: TextQuery, among: list[int] | None = None) -> tuple[int, int]:
-        if among is None and _without_positions(query):
+        if among is None and _in_word_masks(query):
             masks = self._from_word_masks(query)
             if masks is not None:
                 return masks
         return _masks_of_matches(self.matches(query, among))
 
     def _from_word_masks(self, query: TextQuery) -> tuple[int, int] | None:
-        """`matching` for a query of words alone, from each word's masks of the projects whose own documents (and
-        titles) have it, and the projects with a matching update from the updates' index (MATCHING_BY_MASKS);
-        None if a word is not one lexeme (never, as parsed: stop words are left out), for the documents to
-        answer."""
-        words = list(dict.fromkeys(term.words[0] for clause in query.clauses for term in clause))
-        in_document, in_title = dict.fromkeys(words, 0), dict.fromkeys(words, 0)
+        """`matching` for a query of words and two-word phrases, from the masks of the projects whose own documents
+        (and titles) have each word or listed pair of words, and the projects with a matching update
+        (MATCHING_BY_MASKS); None if a word is not one lexeme (never, as parsed: stop words are left out) or a
+        phrase's pair is not listed (a rare one), for the documents to answer."""
+        terms = list(dict.fromkeys(term.words for clause in query.clauses for term in clause))
+        phrases = any(len(words) == 2 for words in terms)
+        # The updates' words have no positions: with a phrase, they find the updates with the words the query looks
+        # for (a phrase's anywhere), and each of those is checked against its document.
+        loosely = query
+        if phrases:
+            words = [[Term((word,)) for term in clause for word in term.words] for clause in query.wanted().clauses]
+            loosely = TextQuery(query.text, tuple(tuple(clause) for clause in words))
+        rows = db.session.execute(
+            MATCHING_BY_MASKS,
+            {
+                "firsts": [words[0] for words in terms],
+                "seconds": [words[1] if len(words) == 2 else None for words in terms],
+                "query": query.websearch(),
+                "loosely": loosely.websearch(),
+                "phrases": phrases,
+            },
+        )
+        in_document, in_title = dict.fromkeys(terms, 0), dict.fromkeys(terms, 0)
         updates: array | list[int] = []
-        rows = db.session.execute(MATCHING_BY_MASKS, {"words": words, "query": query.websearch()})
-        for number, lexemes, title, chunk, bits in rows:
+        for number, masked, title, chunk, bits in rows:
             if number == 0:
                 updates = read_ids(bits)
-            elif lexemes != 1:
+            elif not masked:
                 return None
             elif chunk is not None:
                 masks = in_title if title else in_document
-                masks[words[number - 1]] |= int.from_bytes(bits[4:], "big") << (chunk * MASK_CHUNK)
-        # As the query reads: a clause's words all in the document and none it leaves out, and the words in the
+                masks[terms[number - 1]] |= int.from_bytes(bits[4:], "big") << (chunk * MASK_CHUNK)
+        # As the query reads: a clause's terms all in the document and none it leaves out, and the terms in the
         # title of any clause (`tsquery_in_title`).
         own, titled = 0, 0
         for clause in query.clauses:
-            wanted = [term.words[0] for term in clause if not term.negated]
-            left_out = union_of(in_document[term.words[0]] for term in clause if term.negated)
-            own |= reduce(operator.and_, (in_document[word] for word in wanted)) & ~left_out
-            titled |= reduce(operator.and_, (in_title[word] for word in wanted))
+            wanted = [term.words for term in clause if not term.negated]
+            left_out = union_of(in_document[term.words] for term in clause if term.negated)
+            own |= reduce(operator.and_, (in_document[words] for words in wanted)) & ~left_out
+            titled |= reduce(operator.and_, (in_title[words] for words in wanted))
         return own | mask_of(updates), own & titled
 
     def _title_tsquery(self, query: TextQuery):
@@ -983,30 +1007,78 @@ def _masks_of_matches(statement: Select) -> tuple[int, int]:
 # PostgreSQL's masks of the projects whose own documents have each word (migration 0021_search_word_masks): a row
 # for each chunk of MASK_CHUNK projects with the word, bit i of a chunk for the i-th project in it.
 MASK_CHUNK = 1024
-# For each word searched for: its number, how many lexemes it makes (one, unless a stop word), and its masks, each
-# chunk's bits as varbit_send gives them (four bytes of length, then the bits, most significant first) with any
-# changes not yet folded in added; then a row of number 0 with the projects whose updates match (`id_list`).
+# For each word (or listed pair of words) searched for: its number, whether it has masks (a word that makes one lexeme,
+# not a stop word; a pair of such words listed in search_phrase_pairs), and its masks, each chunk's bits as
+# varbit_send gives them (four bytes of length, then the bits, most significant first) with any changes not yet
+# folded in added; then a row of number 0 with the projects whose updates match (`id_list`), found by their words
+# (a phrase's words anywhere, as the words keep no positions) and checked against their documents if there is one.
 MATCHING_BY_MASKS = text(
-    f"""WITH words AS (
-        SELECT searched.number, tsvector_to_array(to_tsvector('english', searched.word)) AS lexemes
-        FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS searched (word, number)
+    f"""WITH searched AS (
+        SELECT searched.number, tsvector_to_array(to_tsvector('english', searched.first)) AS firsts,
+            tsvector_to_array(to_tsvector('english', coalesce(searched.second, ''))) AS seconds,
+            searched.second IS NULL AS one_word
+        FROM unnest(CAST(:firsts AS text[]), CAST(:seconds AS text[]))
+            WITH ORDINALITY AS searched (first, second, number)
+    ), words AS (
+        SELECT number, CASE WHEN one_word THEN firsts[1] ELSE firsts[1] || ' ' || seconds[1] END AS lexeme,
+            cardinality(firsts) = 1 AND (one_word OR cardinality(seconds) = 1 AND EXISTS (
+                SELECT FROM search_phrase_pairs AS listed WHERE (listed.first, listed.second) = (firsts[1], seconds[1])
+            )) AS masked
+        FROM searched
     )
-    SELECT words.number, cardinality(words.lexemes), masks.in_title, masks.chunk, varbit_send(masks.bits)
+    SELECT words.number, words.masked, masks.in_title, masks.chunk, varbit_send(masks.bits)
     FROM words LEFT JOIN LATERAL (
         SELECT in_title, chunk, bit_xor(bits) AS bits FROM (
-            SELECT in_title, chunk, bits FROM search_word_masks WHERE lexeme = words.lexemes[1]
+            SELECT in_title, chunk, bits FROM search_word_masks WHERE lexeme = words.lexeme
             UNION ALL
-            SELECT in_title, chunk, bits FROM search_word_mask_changes WHERE lexeme = words.lexemes[1]
+            SELECT in_title, chunk, bits FROM search_word_mask_changes WHERE lexeme = words.lexeme
         ) AS kept GROUP BY in_title, chunk
-    ) AS masks ON true
+    ) AS masks ON words.masked
     UNION ALL
-    SELECT 0, 0, NULL, NULL, string_agg(int4send(project_id), ''::bytea) FROM search_index_words
-    WHERE id >= {FIRST_OTHER_ID} AND words @@ websearch_to_tsquery('english', :query)"""
+    SELECT 0, true, NULL, NULL, string_agg(int4send(found.project_id), ''::bytea) FROM search_index_words AS found
+    WHERE found.id >= {FIRST_OTHER_ID} AND found.words @@ websearch_to_tsquery('english', :loosely)
+        AND (NOT :phrases OR EXISTS (
+            SELECT FROM search_documents AS document WHERE document.id = found.id
+                AND document.search_vector @@ websearch_to_tsquery('english', :query)
+        ))"""
 )
 
 
-# Every word mask made again from the words, in one statement (so from one snapshot): rows that differ written, rows
-# of words no longer there deleted, and the changes not yet folded in dropped, as the words already have them.
+# The pairs of adjacent words (lexemes of ASCII letters and digits) that at least one project document in
+# PHRASE_PAIR_SHARE (and two at least) has, listed again for masks of their own (migration 0022_search_phrase_pairs):
+# pairs no longer common enough dropped, new ones added. Rarer pairs are checked in the documents, few enough.
+PHRASE_PAIR_SHARE = 200
+LIST_PHRASE_PAIRS = f"""WITH positions AS (
+        SELECT document.id, word.lexeme, position
+        FROM search_documents AS document, unnest(document.search_vector) AS word, unnest(word.positions) AS position
+        WHERE document.id < {FIRST_OTHER_ID} AND word.lexeme ~ '^[a-z0-9]+$'
+    ), following AS (
+        SELECT id, lexeme AS first, lead(lexeme) OVER by_position AS second,
+            lead(position) OVER by_position = position + 1 AS adjacent
+        FROM positions WINDOW by_position AS (PARTITION BY id ORDER BY position)
+    ), common AS (
+        SELECT first, second FROM (SELECT DISTINCT id, first, second FROM following WHERE adjacent) AS pairs
+        GROUP BY first, second
+        HAVING count(*) >= greatest(2, (SELECT count(*) FROM search_documents WHERE id < {FIRST_OTHER_ID})
+            / {PHRASE_PAIR_SHARE})
+    ), dropped AS (
+        DELETE FROM search_phrase_pairs AS listed
+        WHERE NOT EXISTS (SELECT FROM common WHERE (common.first, common.second) = (listed.first, listed.second))
+    )
+    INSERT INTO search_phrase_pairs (first, second, query)
+    SELECT first, second, (quote_literal(first) || ' <-> ' || quote_literal(second))::tsquery FROM common
+    ON CONFLICT (first, second) DO NOTHING"""
+# Each project document's listed pairs found again (search_phrase_pairs_of), written only where they differ.
+FIND_PHRASE_PAIRS = f"""INSERT INTO search_index_pairs (id, pairs, title_pairs)
+    SELECT id, search_phrase_pairs_of(search_vector), search_phrase_pairs_of(title_vector)
+    FROM search_documents WHERE id < {FIRST_OTHER_ID}
+    ON CONFLICT (id) DO UPDATE SET pairs = EXCLUDED.pairs, title_pairs = EXCLUDED.title_pairs
+    WHERE (search_index_pairs.pairs, search_index_pairs.title_pairs) <> (EXCLUDED.pairs, EXCLUDED.title_pairs)"""
+
+
+# Every word and pair mask made again from the words and pairs, in one statement (so from one snapshot): rows that
+# differ written, rows of words and pairs no longer there deleted, and the changes not yet folded in dropped, as the
+# words and pairs already have them.
 REMAKE_WORD_MASKS = f"""WITH made AS (
         SELECT lexeme, in_title, id / {MASK_CHUNK} AS chunk,
             bit_or(1::bit({MASK_CHUNK}) << (id % {MASK_CHUNK})::integer) AS bits
@@ -1016,6 +1088,10 @@ REMAKE_WORD_MASKS = f"""WITH made AS (
             UNION ALL
             SELECT id, true, lexeme FROM search_index_words, unnest(tsvector_to_array(title_words)) AS lexeme
             WHERE id < {FIRST_OTHER_ID}
+            UNION ALL
+            SELECT id, false, pair FROM search_index_pairs, unnest(pairs) AS pair
+            UNION ALL
+            SELECT id, true, pair FROM search_index_pairs, unnest(title_pairs) AS pair
         ) AS lexemes
         GROUP BY 1, 2, 3
     ), dropped AS (
@@ -1029,6 +1105,13 @@ REMAKE_WORD_MASKS = f"""WITH made AS (
     SELECT lexeme, in_title, chunk, bits FROM made ORDER BY 1, 2, 3
     ON CONFLICT (lexeme, in_title, chunk) DO UPDATE SET bits = EXCLUDED.bits
     WHERE search_word_masks.bits <> EXCLUDED.bits"""
+
+
+def _in_word_masks(query: TextQuery) -> bool:
+    """Whether PostgreSQL's word masks may answer the query: every term one word or a phrase of two, each word of
+    ASCII letters and digits (as `_without_positions`); a phrase's pair is answered if listed."""
+    terms = [term for clause in query.clauses for term in clause]
+    return all(len(term.words) <= 2 and all(word.isascii() for word in term.words) for term in terms)
 
 
 def _without_positions(query: TextQuery) -> bool:

@@ -668,8 +668,9 @@ def test_postgresql_keeps_each_documents_words_in_step_and_finds_the_same_projec
 
 
 def _word_masks_made_from_the_words() -> dict[tuple[str, bool, int], int]:
-    """What every word mask should be, worked out here from each project's own document's words and title words:
-    (lexeme, in title, chunk of 1,024 projects) to the bits of the chunk's projects with it."""
+    """What every word and pair mask should be, worked out here from each project's own document's words and title
+    words, and for each listed pair of words, from the documents and titles its phrase query matches: (lexeme or
+    "first second", in title, chunk of 1,024 projects) to the bits of the chunk's projects with it."""
     masks: dict[tuple[str, bool, int], int] = {}
     rows = db.session.execute(
         text(
@@ -677,13 +678,27 @@ def _word_masks_made_from_the_words() -> dict[tuple[str, bool, int], int]:
             "WHERE id < :first_update"
         ),
         {"first_update": search.FIRST_OTHER_ID},
-    )
+    ).all()
+    rows += db.session.execute(
+        text(
+            "SELECT document.id, array_agg(listed.first || ' ' || listed.second) "
+            "FILTER (WHERE document.search_vector @@ listed.query), "
+            "array_agg(listed.first || ' ' || listed.second) FILTER (WHERE document.title_vector @@ listed.query) "
+            "FROM search_documents AS document, search_phrase_pairs AS listed "
+            "WHERE document.id < :first_update GROUP BY document.id"
+        ),
+        {"first_update": search.FIRST_OTHER_ID},
+    ).all()
     for project_id, words, title_words in rows:
         for in_title, lexemes in ((False, words), (True, title_words)):
-            for lexeme in lexemes:
+            for lexeme in lexemes or ():
                 key = (lexeme, in_title, project_id // search.MASK_CHUNK)
                 masks[key] = masks.get(key, 0) | 1 << project_id % search.MASK_CHUNK
     return masks
+
+
+def _listed_pairs() -> set[str]:
+    return set(db.session.scalars(text("SELECT first || ' ' || second FROM search_phrase_pairs")))
 
 
 def _word_masks_kept() -> dict[tuple[str, bool, int], int]:
@@ -742,19 +757,38 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
     with app.app_context():
         assert _word_masks_kept()[("garden", True, 0)] == 1 << 1023
         assert _word_masks_kept()[("park", True, 2)] == 1 << 1
+        # Pairs of words are listed for masks of their own by a rebuild, if two documents or more have them:
+        # "Residents wait too long" (bins and garden), not "Residents queue" (parking's alone).
+        assert _listed_pairs() == set()
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert_in_step()
+    with app.app_context():
+        assert {"resid wait", "line summari"} <= _listed_pairs() and "resid queue" not in _listed_pairs()
+        assert _word_masks_kept()[("resid wait", False, 0)] == 1 << bins | 1 << garden
         _post_an_update_and_edit_a_project(bins, garden)
+        # Updates with a listed pair's words together, and apart (its words find it, its document does not).
+        search.index_document("update", 8, project_id=parking, title="Notes", body="Wait times for residents fell.")
+        search.index_document("update", 9, project_id=garden, title="Notes", body="Residents wait at the tip.")
+        db.session.commit()
     assert_in_step()
     with app.app_context():
         engine, every = search.engine(), [bins, garden, parking]
         found = {}
+        listed = ['"residents wait"', '"residents wait" or permits', 'residents -"residents wait"', '"line summary"']
         for typed in [
             *INDEX_TEST_SEARCHES,
             "permits -visitor",
             "permits or finder -tip",
             "visitor or permits -queue",
             "zebra",
+            *listed,
+            '"residents queue"',
+            '"wait residents"',
         ]:
             query = search.parse_query(typed)
+            # Phrases whose pairs are listed are answered from the masks; others from the documents.
+            assert (engine._from_word_masks(query) is not None) == ('"' not in typed or typed in listed), typed
             by_masks = engine.matching(query)
             # The same from the documents (among every project) and from the words.
             assert by_masks == engine.matching(query, among=every), typed
@@ -775,6 +809,14 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
             # Parking matches by "visitor", in its problem; its title has "permits", of the clause it fails.
             "visitor or permits -queue": ({parking}, {parking}),
             "zebra": (set(), set()),
+            # Garden's problem no longer has the phrase, but its update does; parking's update has the words apart.
+            '"residents wait"': ({bins, garden}, set()),
+            '"residents wait" or permits': ({bins, garden, parking}, {garden, parking}),
+            # Bins by its update ("Residents tested the finder"), parking by its own document and its update.
+            'residents -"residents wait"': ({bins, garden, parking}, {parking}),
+            '"line summary"': ({bins, garden, parking}, set()),
+            '"residents queue"': ({garden, parking}, set()),
+            '"wait residents"': (set(), set()),
         }
         # A word that makes no lexeme (a stop word, which parsing leaves out) is answered from the documents.
         stop = search.TextQuery("garden the", ((search.Term(("garden",)), search.Term(("the",))),))
@@ -797,6 +839,12 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
     assert_in_step()
     with app.app_context():
         assert engine.matching(search.parse_query("queue")) == (1 << garden, 0)
+        # Pairs no longer in two documents are no longer listed, and their masks are gone.
+        assert "resid wait" not in _listed_pairs() and "line summari" in _listed_pairs()
+        assert not any(lexeme == "resid wait" for lexeme, _, _ in _word_masks_kept())
+        assert engine._from_word_masks(search.parse_query('"residents wait"')) is None
+        # (The rebuild dropped the updates indexed without rows of their own.)
+        assert engine.matching(search.parse_query('"residents wait"')) == (1 << bins, 0)
         # And a rebuild mends masks that went wrong, dropping the rows of words no project has.
         db.session.execute(text("UPDATE search_word_masks SET bits = ~bits WHERE lexeme = 'queue'"))
         db.session.execute(
@@ -825,6 +873,12 @@ def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_on
     officers = [make_officer(code) for code in ("LDS", "BIR", "CRF", "LDS", "BIR", "CRF")]
     posts = 4
     start = threading.Barrier(len(officers))
+    # Two projects with "bulky waste", listed by a rebuild, so each write flips the pair's bits too.
+    seeds = {make_project(app, officers[0], title=f"Bulky waste bookings {number}")[1] for number in range(2)}
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert "bulki wast" in _listed_pairs()
 
     def post_and_edit(officer) -> tuple[int, list[int]]:
         start.wait()
@@ -863,3 +917,6 @@ def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_on
         assert _ids(engine.matching(search.parse_query("waste phone"))[0]) == same_titles | edited
         assert engine.matching(search.parse_query("garden or tip")) == (0, 0)
         assert _ids(engine.matching(search.parse_query("collections -garden"))[1]) == edited
+        bulky_waste = search.parse_query('"bulky waste"')
+        assert engine._from_word_masks(bulky_waste) is not None
+        assert tuple(map(_ids, engine.matching(bulky_waste))) == (seeds | edited, seeds | edited)
