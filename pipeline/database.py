@@ -281,7 +281,7 @@ def statement_counter() -> Iterator[list[int]]:
 
 # The full-text index that migrations 0007_search and 0016_title_vector build for one kind of database only,
 # beside the search_documents table: the models do not describe it, so schema comparisons leave it out.
-# The full-text index's tables: search_index (FTS5) and search_index_words, search_index_pairs, search_word_masks,
+# The full-text index's tables: search_index (FTS5) and search_index_words, search_word_masks,
 # search_word_mask_changes and search_phrase_pairs (PostgreSQL).
 SEARCH_INDEX_TABLES = ("search_index", "search_word_mask", "search_phrase_pairs")
 SEARCH_VECTOR_COLUMNS = {"search_vector", "title_vector"}

@@ -9,11 +9,12 @@ all projects, most of search_documents' pages, 20 to 40 ms. Word masks (0021) ca
 projects have each word but not where.
 
 Here the pairs of adjacent words (lexemes of ASCII letters and digits) that at least one project document in 200
-has are listed in search_phrase_pairs, each with its phrase query. search_index_pairs keeps, for each project's own
-document, which listed pairs its document and its title have, found by PostgreSQL's own phrase match (so exactly
-what the phrase query finds). Those pairs have masks in search_word_masks as words do, under the key "first second"
-(a lexeme never has a space), kept in step the same way: a statement-level trigger adds the bits each write flips
-to search_word_mask_changes, which the app folds in as it commits.
+has are listed in search_phrase_pairs, each with its phrase query. Those pairs have masks in search_word_masks as
+words do, under the key "first second" (a lexeme never has a space), kept in step the same way: a trigger on each
+write of a project's document adds the bits it flips to search_word_mask_changes, which the app folds in as it
+commits. Which listed pairs a document (or its title) has is found by PostgreSQL's own phrase match
+(search_phrase_pairs_of), so exactly what the phrase query finds, from the document before and after the write; the
+list changes only in a rebuild, which makes every mask again while no one else writes documents.
 
 A phrase of two words whose pair is listed is answered from the masks (search.PostgresSearch.matching); any other
 phrase from the documents, as before. `flask search rebuild` lists the pairs again.
@@ -54,25 +55,40 @@ PAIRS_OF = """CREATE FUNCTION search_phrase_pairs_of(vector tsvector) RETURNS te
         AND vector @@ listed.query
     $$"""
 
-KEEP_PAIRS = """CREATE FUNCTION search_index_pairs_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+# A write of a project's document flips, in the masks of the listed pairs, its bit for each pair that its document
+# (or its title) has and had not, or had and has not: (pair, in title, document id) rows in one and not the other.
+FLIP = f"""CREATE FUNCTION search_phrase_masks_flip() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        new_pairs text[] := '{{}}';
+        new_title_pairs text[] := '{{}}';
+        old_pairs text[] := '{{}}';
+        old_title_pairs text[] := '{{}}';
     BEGIN
-        INSERT INTO search_index_pairs (id, pairs, title_pairs)
-        VALUES (NEW.id, search_phrase_pairs_of(NEW.search_vector), search_phrase_pairs_of(NEW.title_vector))
-        ON CONFLICT (id) DO UPDATE SET pairs = EXCLUDED.pairs, title_pairs = EXCLUDED.title_pairs
-        WHERE (search_index_pairs.pairs, search_index_pairs.title_pairs) <> (EXCLUDED.pairs, EXCLUDED.title_pairs);
+        IF TG_OP <> 'DELETE' AND NEW.id < {FIRST_UPDATE_ID} THEN
+            new_pairs := search_phrase_pairs_of(NEW.search_vector);
+            new_title_pairs := search_phrase_pairs_of(NEW.title_vector);
+        END IF;
+        IF TG_OP <> 'INSERT' AND OLD.id < {FIRST_UPDATE_ID} THEN
+            old_pairs := search_phrase_pairs_of(OLD.search_vector);
+            old_title_pairs := search_phrase_pairs_of(OLD.title_vector);
+        END IF;
+        WITH made AS (
+            SELECT pair, false AS in_title, NEW.id AS id FROM unnest(new_pairs) AS pair
+            UNION ALL
+            SELECT pair, true, NEW.id FROM unnest(new_title_pairs) AS pair
+        ), gone AS (
+            SELECT pair, false AS in_title, OLD.id AS id FROM unnest(old_pairs) AS pair
+            UNION ALL
+            SELECT pair, true, OLD.id FROM unnest(old_title_pairs) AS pair
+        )
+        INSERT INTO search_word_mask_changes (lexeme, in_title, chunk, bits)
+        SELECT pair, in_title, id / {CHUNK}, 1::bit({CHUNK}) << (id % {CHUNK})::integer
+        FROM ((TABLE made EXCEPT TABLE gone) UNION ALL (TABLE gone EXCEPT TABLE made)) AS flipped;
         RETURN NULL;
     END
     $$"""
-
-# The listed pairs of the projects' documents in a table of search_index_pairs rows: (id, in_title, pair).
-PAIRS = """SELECT id, false AS in_title, pair FROM {rows}, unnest(pairs) AS pair
-    UNION ALL
-    SELECT id, true, pair FROM {rows}, unnest(title_pairs) AS pair"""
-BITS = f"bit_xor(1::bit({CHUNK}) << (id % {CHUNK})::integer)"
-FLIP = f"""INSERT INTO search_word_mask_changes (lexeme, in_title, chunk, bits)
-    SELECT pair, in_title, id / {CHUNK}, {BITS} FROM ({{changed}}) AS changed GROUP BY 1, 2, 3"""
-UPDATED = f"""(({PAIRS.format(rows='new_rows')}) EXCEPT ({PAIRS.format(rows='old_rows')}))
-    UNION ALL (({PAIRS.format(rows='old_rows')}) EXCEPT ({PAIRS.format(rows='new_rows')}))"""
+PROJECT_DOCUMENT = f"{{row}}.id < {FIRST_UPDATE_ID}"
+CHANGED = "(OLD.id, OLD.search_vector, OLD.title_vector) IS DISTINCT FROM (NEW.id, NEW.search_vector, NEW.title_vector)"
 
 POSTGRESQL_PAIRS = [
     """CREATE TABLE search_phrase_pairs (
@@ -81,48 +97,26 @@ POSTGRESQL_PAIRS = [
         query tsquery NOT NULL,
         PRIMARY KEY (first, second)
     )""",
-    """CREATE TABLE search_index_pairs (
-        id bigint PRIMARY KEY REFERENCES search_documents (id) ON DELETE CASCADE,
-        pairs text[] NOT NULL,
-        title_pairs text[] NOT NULL
-    )""",
     PAIRS_OF,
-    KEEP_PAIRS,
-    f"""CREATE TRIGGER search_documents_pairs AFTER INSERT OR UPDATE ON search_documents
-        FOR EACH ROW WHEN (NEW.id < {FIRST_UPDATE_ID}) EXECUTE FUNCTION search_index_pairs_keep()""",
-    f"""CREATE FUNCTION search_phrase_masks_flip() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            {FLIP.format(changed=PAIRS.format(rows="new_rows"))};
-        ELSIF TG_OP = 'DELETE' THEN
-            {FLIP.format(changed=PAIRS.format(rows="old_rows"))};
-        ELSIF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM search_word_masks WHERE lexeme LIKE '% %';
-            DELETE FROM search_word_mask_changes WHERE lexeme LIKE '% %';
-        ELSE
-            {FLIP.format(changed=UPDATED)};
-        END IF;
-        RETURN NULL;
-    END
-    $$""",
-    """CREATE TRIGGER search_index_pairs_masks_insert AFTER INSERT ON search_index_pairs
-        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_phrase_masks_flip()""",
-    """CREATE TRIGGER search_index_pairs_masks_update AFTER UPDATE ON search_index_pairs
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    FLIP,
+    f"""CREATE TRIGGER search_documents_pairs_insert AFTER INSERT ON search_documents
+        FOR EACH ROW WHEN ({PROJECT_DOCUMENT.format(row="NEW")}) EXECUTE FUNCTION search_phrase_masks_flip()""",
+    f"""CREATE TRIGGER search_documents_pairs_update AFTER UPDATE ON search_documents
+        FOR EACH ROW WHEN (({PROJECT_DOCUMENT.format(row="OLD")} OR {PROJECT_DOCUMENT.format(row="NEW")}) AND {CHANGED})
         EXECUTE FUNCTION search_phrase_masks_flip()""",
-    """CREATE TRIGGER search_index_pairs_masks_delete AFTER DELETE ON search_index_pairs
-        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION search_phrase_masks_flip()""",
-    """CREATE TRIGGER search_index_pairs_masks_truncate AFTER TRUNCATE ON search_index_pairs
-        FOR EACH STATEMENT EXECUTE FUNCTION search_phrase_masks_flip()""",
+    f"""CREATE TRIGGER search_documents_pairs_delete AFTER DELETE ON search_documents
+        FOR EACH ROW WHEN ({PROJECT_DOCUMENT.format(row="OLD")}) EXECUTE FUNCTION search_phrase_masks_flip()""",
     LIST_PAIRS,
-    # Each project document's pairs: the insert trigger adds their masks' bits as changes, folded in at once.
-    f"""INSERT INTO search_index_pairs (id, pairs, title_pairs)
-        SELECT id, search_phrase_pairs_of(search_vector), search_phrase_pairs_of(title_vector)
-        FROM search_documents WHERE id < {FIRST_UPDATE_ID}""",
-    f"""WITH folded AS (DELETE FROM search_word_mask_changes RETURNING lexeme, in_title, chunk, bits)
-        INSERT INTO search_word_masks (lexeme, in_title, chunk, bits)
-        SELECT lexeme, in_title, chunk, bit_xor(bits) FROM folded GROUP BY 1, 2, 3
-        ON CONFLICT (lexeme, in_title, chunk) DO UPDATE SET bits = search_word_masks.bits # EXCLUDED.bits""",
+    f"""INSERT INTO search_word_masks (lexeme, in_title, chunk, bits)
+        SELECT pair, in_title, id / {CHUNK}, bit_or(1::bit({CHUNK}) << (id % {CHUNK})::integer)
+        FROM (
+            SELECT id, false AS in_title, pair FROM search_documents, unnest(search_phrase_pairs_of(search_vector)) AS pair
+            WHERE id < {FIRST_UPDATE_ID}
+            UNION ALL
+            SELECT id, true, pair FROM search_documents, unnest(search_phrase_pairs_of(title_vector)) AS pair
+            WHERE id < {FIRST_UPDATE_ID}
+        ) AS pairs
+        GROUP BY 1, 2, 3""",
 ]
 
 
@@ -134,10 +128,9 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS search_documents_pairs ON search_documents")
-        op.execute("DROP TABLE IF EXISTS search_index_pairs")
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS search_documents_pairs_{event} ON search_documents")
         op.execute("DROP FUNCTION IF EXISTS search_phrase_masks_flip()")
-        op.execute("DROP FUNCTION IF EXISTS search_index_pairs_keep()")
         op.execute("DROP FUNCTION IF EXISTS search_phrase_pairs_of(tsvector)")
         op.execute("DROP TABLE IF EXISTS search_phrase_pairs")
         op.execute("DELETE FROM search_word_masks WHERE lexeme LIKE '% %'")

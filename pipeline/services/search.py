@@ -422,8 +422,8 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
 
     begin_write()
     if db.engine.dialect.name == "postgresql":
-        # Writers of documents wait until this commits, and this for those already writing, so that none finds a
-        # document's phrase pairs by a list this changes.
+        # Writers of documents wait until this commits, and this for those already writing, so that no write flips a
+        # document's phrase pairs by a list this changes (LIST_PHRASE_PAIRS).
         db.session.execute(text("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE"))
     report = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     orphans = delete(SearchDocument).where(
@@ -469,9 +469,8 @@ def rebuild(batch_size: int = 2000) -> dict[str, int]:
             "WHERE (search_index_words.project_id, search_index_words.words, search_index_words.title_words) "
             "IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.words, EXCLUDED.title_words)"
         )
-        # And the common pairs of words listed again, and each project document's pairs found again.
+        # And the common pairs of words listed again, for the masks made next.
         db.session.execute(text(LIST_PHRASE_PAIRS))
-        db.session.execute(text(FIND_PHRASE_PAIRS))
         # And the word and pair masks from the words and pairs, once no other writer can fold changes into them: the
         # listing version's row is theirs while they do (database._log_listing_changes), and this transaction's
         # writes are done.
@@ -1068,17 +1067,10 @@ LIST_PHRASE_PAIRS = f"""WITH positions AS (
     INSERT INTO search_phrase_pairs (first, second, query)
     SELECT first, second, (quote_literal(first) || ' <-> ' || quote_literal(second))::tsquery FROM common
     ON CONFLICT (first, second) DO NOTHING"""
-# Each project document's listed pairs found again (search_phrase_pairs_of), written only where they differ.
-FIND_PHRASE_PAIRS = f"""INSERT INTO search_index_pairs (id, pairs, title_pairs)
-    SELECT id, search_phrase_pairs_of(search_vector), search_phrase_pairs_of(title_vector)
-    FROM search_documents WHERE id < {FIRST_OTHER_ID}
-    ON CONFLICT (id) DO UPDATE SET pairs = EXCLUDED.pairs, title_pairs = EXCLUDED.title_pairs
-    WHERE (search_index_pairs.pairs, search_index_pairs.title_pairs) <> (EXCLUDED.pairs, EXCLUDED.title_pairs)"""
 
-
-# Every word and pair mask made again from the words and pairs, in one statement (so from one snapshot): rows that
-# differ written, rows of words and pairs no longer there deleted, and the changes not yet folded in dropped, as the
-# words and pairs already have them.
+# Every word and pair mask made again from the words and the documents' listed pairs, in one statement (so from one
+# snapshot): rows that differ written, rows of words and pairs no longer there deleted, and the changes not yet folded
+# in dropped, as the words and documents already have them.
 REMAKE_WORD_MASKS = f"""WITH made AS (
         SELECT lexeme, in_title, id / {MASK_CHUNK} AS chunk,
             bit_or(1::bit({MASK_CHUNK}) << (id % {MASK_CHUNK})::integer) AS bits
@@ -1089,9 +1081,11 @@ REMAKE_WORD_MASKS = f"""WITH made AS (
             SELECT id, true, lexeme FROM search_index_words, unnest(tsvector_to_array(title_words)) AS lexeme
             WHERE id < {FIRST_OTHER_ID}
             UNION ALL
-            SELECT id, false, pair FROM search_index_pairs, unnest(pairs) AS pair
+            SELECT id, false, pair FROM search_documents, unnest(search_phrase_pairs_of(search_vector)) AS pair
+            WHERE id < {FIRST_OTHER_ID}
             UNION ALL
-            SELECT id, true, pair FROM search_index_pairs, unnest(title_pairs) AS pair
+            SELECT id, true, pair FROM search_documents, unnest(search_phrase_pairs_of(title_vector)) AS pair
+            WHERE id < {FIRST_OTHER_ID}
         ) AS lexemes
         GROUP BY 1, 2, 3
     ), dropped AS (

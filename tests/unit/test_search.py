@@ -5,6 +5,7 @@ must return exactly them.
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -860,6 +861,51 @@ def test_postgresql_keeps_a_mask_of_each_words_projects_in_step_and_finds_the_sa
     assert_in_step()
     with app.app_context():
         assert db.session.scalar(text("SELECT count(*) FROM search_word_masks WHERE lexeme = 'zebra'")) == 0
+
+
+def test_postgresql_rebuild_waits_for_documents_being_written_before_it_lists_pairs(app, officer, make_officer):
+    """A rebuild lists pairs of words afresh, and a document written meanwhile would flip its pairs' bits by the list
+    before: the rebuild waits for the writers of documents to commit before it starts (and new ones for it), then
+    mends what they wrote by hand."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 index gives the matching projects from the index itself")
+    # "Residents wait too long" in both, so a rebuild lists the pair.
+    _, bins = make_project(app, officer, title="Bin collection day finder")
+    make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
+    with app.app_context():
+        assert _listed_pairs() == set()
+        writer = db.engine.connect()
+        writer.execute(text("UPDATE search_documents SET body = 'Nothing here.' WHERE id = :id"), {"id": bins})
+
+        def rebuild():
+            with app.app_context():
+                search.rebuild()
+
+        rebuilding = threading.Thread(target=rebuild)
+        rebuilding.start()
+        waiting = text(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'search_documents'::regclass "
+            "AND mode = 'ShareRowExclusiveLock' AND NOT granted"
+        )
+        try:
+            with db.engine.connect() as watcher:
+                for _ in range(50):
+                    if watcher.scalar(waiting):
+                        break
+                    watcher.rollback()
+                    time.sleep(0.1)
+                else:
+                    pytest.fail("the rebuild did not wait for the document being written")
+        finally:
+            writer.commit()
+            writer.close()
+            rebuilding.join(timeout=60)
+        assert not rebuilding.is_alive()
+        assert "resid wait" in _listed_pairs()  # the document mended from its project
+        assert _word_masks_kept() == _word_masks_made_from_the_words()
+        assert _word_masks_kept()[("resid wait", False, 0)] == 1 << bins | 1 << bins + 1
+        assert _unfolded_changes() == 0
 
 
 def test_postgresql_word_masks_stay_right_when_many_officers_post_and_edit_at_once(app, make_officer):
