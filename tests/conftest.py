@@ -122,11 +122,10 @@ def _clean_between_tests(request, smtp_server):
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
         if db.engine.dialect.name == "postgresql":
-            # With the search index's list of common phrase pairs (migration 0022), which no model describes and a
-            # rebuild fills: each test starts with none listed.
-            names = [f'"{t.name}"' for t in tables] + ["search_phrase_pairs"]
             with db.engine.begin() as conn:
-                conn.exec_driver_sql("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE")
+                conn.exec_driver_sql(
+                    "TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
         else:
             with db.engine.begin() as conn:
                 for table in tables:

@@ -57,6 +57,7 @@ PAIRS_OF = """CREATE FUNCTION search_phrase_pairs_of(vector tsvector) RETURNS te
 
 # A write of a project's document flips, in the masks of the listed pairs, its bit for each pair that its document
 # (or its title) has and had not, or had and has not: (pair, in title, document id) rows in one and not the other.
+# Emptying the documents (TRUNCATE) empties the list.
 FLIP = f"""CREATE FUNCTION search_phrase_masks_flip() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         new_pairs text[] := '{{}}';
@@ -64,6 +65,11 @@ FLIP = f"""CREATE FUNCTION search_phrase_masks_flip() RETURNS trigger LANGUAGE p
         old_pairs text[] := '{{}}';
         old_title_pairs text[] := '{{}}';
     BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+            -- No documents, so no common pairs (their masks went with search_index_words).
+            DELETE FROM search_phrase_pairs;
+            RETURN NULL;
+        END IF;
         IF TG_OP <> 'DELETE' AND NEW.id < {FIRST_UPDATE_ID} THEN
             new_pairs := search_phrase_pairs_of(NEW.search_vector);
             new_title_pairs := search_phrase_pairs_of(NEW.title_vector);
@@ -106,6 +112,8 @@ POSTGRESQL_PAIRS = [
         EXECUTE FUNCTION search_phrase_masks_flip()""",
     f"""CREATE TRIGGER search_documents_pairs_delete AFTER DELETE ON search_documents
         FOR EACH ROW WHEN ({PROJECT_DOCUMENT.format(row="OLD")}) EXECUTE FUNCTION search_phrase_masks_flip()""",
+    """CREATE TRIGGER search_documents_pairs_truncate AFTER TRUNCATE ON search_documents
+        FOR EACH STATEMENT EXECUTE FUNCTION search_phrase_masks_flip()""",
     LIST_PAIRS,
     f"""INSERT INTO search_word_masks (lexeme, in_title, chunk, bits)
         SELECT pair, in_title, id / {CHUNK}, bit_or(1::bit({CHUNK}) << (id % {CHUNK})::integer)
@@ -128,7 +136,7 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        for event in ("insert", "update", "delete"):
+        for event in ("insert", "update", "delete", "truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS search_documents_pairs_{event} ON search_documents")
         op.execute("DROP FUNCTION IF EXISTS search_phrase_masks_flip()")
         op.execute("DROP FUNCTION IF EXISTS search_phrase_pairs_of(tsvector)")

@@ -159,6 +159,14 @@ class TextQuery:
         clauses = tuple(tuple(term for term in clause if not term.negated) for clause in self.clauses)
         return TextQuery(self.text, clauses, self.notices)
 
+    def words_apart(self) -> "TextQuery":
+        """The query's wanted terms with each phrase's words as terms of their own: it finds whatever the query finds
+        and more (the words apart), from words that keep no positions."""
+        clauses = tuple(
+            tuple(Term((word,)) for term in clause for word in term.words) for clause in self.wanted().clauses
+        )
+        return TextQuery(self.text, clauses, self.notices)
+
     def words(self) -> list[str]:
         """Every word searched for (not those left out), in order."""
         found = [word for clause in self.clauses for term in clause if not term.negated for word in term.words]
@@ -857,10 +865,7 @@ class PostgresSearch:
         phrases = any(len(words) == 2 for words in terms)
         # The updates' words have no positions: with a phrase, they find the updates with the words the query looks
         # for (a phrase's anywhere), and each of those is checked against its document.
-        loosely = query
-        if phrases:
-            words = [[Term((word,)) for term in clause for word in term.words] for clause in query.wanted().clauses]
-            loosely = TextQuery(query.text, tuple(tuple(clause) for clause in words))
+        loosely = query.words_apart() if phrases else query
         rows = db.session.execute(
             MATCHING_BY_MASKS,
             {
@@ -1101,18 +1106,22 @@ REMAKE_WORD_MASKS = f"""WITH made AS (
     WHERE search_word_masks.bits <> EXCLUDED.bits"""
 
 
-def _in_word_masks(query: TextQuery) -> bool:
-    """Whether PostgreSQL's word masks may answer the query: every term one word or a phrase of two, each word of
-    ASCII letters and digits (as `_without_positions`); a phrase's pair is answered if listed."""
+def _of_plain_words(query: TextQuery, most_words: int) -> bool:
+    """Whether every term of the query has at most `most_words` words, each of ASCII letters and digits, which
+    PostgreSQL's parser reads as one word, never as a phrase of several."""
     terms = [term for clause in query.clauses for term in clause]
-    return all(len(term.words) <= 2 and all(word.isascii() for word in term.words) for term in terms)
+    return all(len(term.words) <= most_words and all(word.isascii() for word in term.words) for term in terms)
+
+
+def _in_word_masks(query: TextQuery) -> bool:
+    """Whether PostgreSQL's word masks may answer the query: every term a plain word or a phrase of two (a phrase's
+    pair is answered if listed)."""
+    return _of_plain_words(query, 2)
 
 
 def _without_positions(query: TextQuery) -> bool:
-    """Whether the query finds the same documents by their words alone: every term is one word (no phrase), of ASCII
-    letters and digits, which PostgreSQL's parser reads as one word, never as a phrase of several."""
-    terms = [term for clause in query.clauses for term in clause]
-    return all(len(term.words) == 1 and term.words[0].isascii() for term in terms)
+    """Whether the query finds the same documents by their words alone: every term a plain word (no phrase)."""
+    return _of_plain_words(query, 1)
 
 
 def _with_ellipses(fragment: str, start: str, end: str) -> str:

@@ -872,7 +872,7 @@ def test_postgresql_rebuild_waits_for_documents_being_written_before_it_lists_pa
             pytest.skip("SQLite's FTS5 index gives the matching projects from the index itself")
     # "Residents wait too long" in both, so a rebuild lists the pair.
     _, bins = make_project(app, officer, title="Bin collection day finder")
-    make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
+    _, garden = make_project(app, make_officer("CRF"), title="Garden waste subscriptions")
     with app.app_context():
         assert _listed_pairs() == set()
         writer = db.engine.connect()
@@ -904,7 +904,7 @@ def test_postgresql_rebuild_waits_for_documents_being_written_before_it_lists_pa
         assert not rebuilding.is_alive()
         assert "resid wait" in _listed_pairs()  # the document mended from its project
         assert _word_masks_kept() == _word_masks_made_from_the_words()
-        assert _word_masks_kept()[("resid wait", False, 0)] == 1 << bins | 1 << bins + 1
+        assert _word_masks_kept()[("resid wait", False, 0)] == 1 << bins | 1 << garden
         assert _unfolded_changes() == 0
 
 
